@@ -1,0 +1,93 @@
+"""Shared CLI plumbing: one console, error-to-exit-code mapping, progress bars."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable, Iterator
+from typing import TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+console = Console(stderr=True)
+stdout = Console()
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+EXIT_PARTIAL = 3
+
+T = TypeVar("T")
+
+
+def run_guarded(app: typer.Typer, argv: list[str]) -> int:
+    """Run the typer app; turn library errors into one-line messages and exit codes."""
+    from scafe.errors import ScafeError
+
+    try:
+        sandbox_error: type[BaseException] = __import__("sandbox.errors", fromlist=["SandboxError"]).SandboxError
+    except (ImportError, AttributeError):  # sandbox not built yet
+        sandbox_error = ScafeError
+    try:
+        app(args=argv, prog_name="scafe", standalone_mode=False)
+    except SystemExit as exc:  # typer.Exit / sys.exit inside commands
+        return int(exc.code or 0) if not isinstance(exc.code, str) else EXIT_FAILURE
+    except ScafeError as exc:
+        console.print(f"[red]error:[/red] {exc}", highlight=False)
+        return exc.exit_code
+    except sandbox_error as exc:
+        console.print(f"[red]sandbox error:[/red] {exc}", highlight=False)
+        return int(getattr(exc, "exit_code", EXIT_FAILURE))
+    except KeyboardInterrupt:
+        console.print("[yellow]interrupted[/yellow]")
+        return 130
+    except Exception as exc:  # click usage errors and the unexpected
+        import click
+
+        if isinstance(exc, click.exceptions.Exit):
+            return exc.exit_code
+        if isinstance(exc, click.exceptions.Abort):
+            console.print("[yellow]aborted[/yellow]")
+            return EXIT_FAILURE
+        if isinstance(exc, click.ClickException):
+            exc.show(file=sys.stderr)
+            return exc.exit_code
+        raise
+    return EXIT_OK
+
+
+def progress_bar(transient: bool = False) -> Progress:
+    """A rich progress bar with count, elapsed and remaining time (on stderr)."""
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=transient,
+        disable=not console.is_terminal and not _force_progress(),
+    )
+
+
+def _force_progress() -> bool:
+    import os
+
+    return os.environ.get("SCAFE_PROGRESS", "") == "1"
+
+
+def track(items: Iterable[T], description: str, total: int | None = None) -> Iterator[T]:
+    """Iterate with a progress bar."""
+    with progress_bar() as bar:
+        task = bar.add_task(description, total=total)
+        for item in items:
+            yield item
+            bar.advance(task)
