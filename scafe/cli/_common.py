@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterable, Iterator
 from typing import TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -29,38 +29,32 @@ T = TypeVar("T")
 
 
 def run_guarded(app: typer.Typer, argv: list[str]) -> int:
-    """Run the typer app; turn library errors into one-line messages and exit codes."""
+    """Run the typer app; turn library errors into one-line messages and exit codes.
+
+    Click (vendored by typer) handles usage errors itself in standalone mode (exit 2) and ends
+    with ``SystemExit``; our own errors propagate out of it and are mapped here.
+    """
     from scafe.errors import ScafeError
 
     try:
-        sandbox_error: type[BaseException] = __import__("sandbox.errors", fromlist=["SandboxError"]).SandboxError
-    except (ImportError, AttributeError):  # sandbox not built yet
-        sandbox_error = ScafeError
+        from sandbox.errors import SandboxError as sandbox_error
+    except ImportError:  # the sandbox package is optional for --help
+        sandbox_error = ScafeError  # type: ignore[misc,assignment]
     try:
-        app(args=argv, prog_name="scafe", standalone_mode=False)
-    except SystemExit as exc:  # typer.Exit / sys.exit inside commands
-        return int(exc.code or 0) if not isinstance(exc.code, str) else EXIT_FAILURE
+        app(args=argv, prog_name="scafe", standalone_mode=True)
+    except SystemExit as exc:
+        if exc.code is None:
+            return EXIT_OK
+        return exc.code if isinstance(exc.code, int) else EXIT_FAILURE
     except ScafeError as exc:
-        console.print(f"[red]error:[/red] {exc}", highlight=False)
+        console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
         return exc.exit_code
     except sandbox_error as exc:
-        console.print(f"[red]sandbox error:[/red] {exc}", highlight=False)
+        console.print(f"[red]sandbox error:[/red] {escape(str(exc))}", highlight=False)
         return int(getattr(exc, "exit_code", EXIT_FAILURE))
     except KeyboardInterrupt:
         console.print("[yellow]interrupted[/yellow]")
         return 130
-    except Exception as exc:  # click usage errors and the unexpected
-        import click
-
-        if isinstance(exc, click.exceptions.Exit):
-            return exc.exit_code
-        if isinstance(exc, click.exceptions.Abort):
-            console.print("[yellow]aborted[/yellow]")
-            return EXIT_FAILURE
-        if isinstance(exc, click.ClickException):
-            exc.show(file=sys.stderr)
-            return exc.exit_code
-        raise
     return EXIT_OK
 
 
