@@ -1,0 +1,337 @@
+"""The versioned feature-library store: ``library.json`` + ``extractors/<name>/v<k>.py``.
+
+Guarantees (DESIGN.md, "The feature library"):
+
+- *Immutable versions*: a registered version's file is never rewritten; a new source for the same
+  name becomes version k+1 (its ``parent`` is the version it replaces). Registering a source that
+  is byte-identical to an existing version of that name is a no-op returning that entry.
+- *Atomic*: every file is written to a temporary file in the same directory, fsync'ed, then
+  ``os.replace``'d; the manifest is replaced last, so a process killed at any point leaves the
+  previous manifest (and hence the previous library) intact. An extractor file written before a
+  kill is an unreferenced orphan, overwritten by the next registration of that version.
+- *Locked*: a ``filelock`` around read-modify-write, so concurrent registrations serialise and
+  both land in the manifest. Readers need no lock (they only ever see a whole manifest).
+- *One active version per name*, output keys unique across the active library.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from filelock import FileLock, Timeout
+from pydantic import ValidationError
+
+from scafe import paths
+from scafe.errors import LibraryError
+from scafe.library.manifest import (
+    NAME_PATTERN,
+    CriterionRef,
+    Entry,
+    HistoryEvent,
+    Manifest,
+    Origin,
+    utc_now,
+)
+
+MANIFEST_NAME = "library.json"
+LOCK_NAME = ".lock"
+LOCK_TIMEOUT_S = 120.0
+# Test hook: "<point>:<seconds>" sleeps at a named point of a write, so a test can SIGKILL a
+# process mid-registration. Points: "after_source" (extractor file written, manifest not yet),
+# "before_replace" (new manifest in its temp file, not yet renamed), "in_lock" (lock held).
+TEST_PAUSE_ENV = "SCAFE_LIBRARY_TEST_PAUSE"
+
+
+def _test_pause(point: str) -> None:
+    spec = os.environ.get(TEST_PAUSE_ENV, "")
+    name, _, seconds = spec.partition(":")
+    if name == point:
+        time.sleep(float(seconds or 1))
+
+
+def sha256_text(source: str) -> str:
+    """SHA-256 (hex) of ``source`` encoded as UTF-8: exactly the bytes written to disk."""
+    return hashlib.sha256(source.encode("utf-8")).hexdigest()
+
+
+def atomic_write(path: Path, data: bytes, *, pause_point: str | None = None) -> None:
+    """Write ``data`` to ``path`` so readers see the old or the new content, never a mix."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    if pause_point:
+        _test_pause(pause_point)
+    os.replace(tmp, path)
+    # fsync the directory so the rename itself survives a power loss (POSIX only)
+    if hasattr(os, "O_DIRECTORY"):
+        fd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+class Library:
+    """A feature library directory. Use ``Library.open()``."""
+
+    def __init__(self, path: Path, manifest: Manifest, *, criteria_dir: Path | None = None) -> None:
+        self.path = path
+        self._manifest = manifest
+        self._criteria_dir = criteria_dir
+
+    # ------------------------------------------------------------------ opening and reading
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str] | None = None, *, criteria_dir: Path | None = None) -> Library:
+        """Open the library at ``path`` (default ``scafe.paths.library_dir()``).
+
+        A directory without ``library.json`` is an empty library (created on first write).
+        ``criteria_dir`` is where ``scale/item`` references are resolved (default
+        ``<project root>/prompts/criteria``).
+        """
+        root = Path(path).expanduser().resolve() if path is not None else paths.library_dir()
+        if root.exists() and not root.is_dir():
+            raise LibraryError(f"library path {str(root)!r} is a file; pass the feature_library directory")
+        return cls(root, _read_manifest(root / MANIFEST_NAME), criteria_dir=criteria_dir)
+
+    @property
+    def manifest_path(self) -> Path:
+        """``<library>/library.json``."""
+        return self.path / MANIFEST_NAME
+
+    @property
+    def criteria_dir(self) -> Path:
+        """Where criteria files are looked up."""
+        return self._criteria_dir or paths.criteria_dir()
+
+    @property
+    def version_id(self) -> str:
+        """Identifier of the library state; changes with every accepted change."""
+        return self._manifest.version_id or self._manifest.compute_version_id()
+
+    @property
+    def history(self) -> list[HistoryEvent]:
+        """Accepted changes, oldest first."""
+        return list(self._manifest.history)
+
+    def reload(self) -> Library:
+        """Re-read the manifest from disk (another process may have changed it)."""
+        self._manifest = _read_manifest(self.manifest_path)
+        return self
+
+    def entries(self) -> list[Entry]:
+        """Every version, sorted by name then version."""
+        return sorted(self._manifest.entries, key=lambda e: (e.name, e.version))
+
+    def active(self) -> list[Entry]:
+        """The active versions (at most one per name), sorted by name."""
+        return [e for e in self.entries() if e.status == "active"]
+
+    def get(self, name: str, version: int | None = None) -> Entry:
+        """Version ``version`` of ``name``; without it the active one, else the newest."""
+        versions = [e for e in self._manifest.entries if e.name == name]
+        if not versions:
+            import difflib
+
+            names = sorted({e.name for e in self._manifest.entries})
+            close = difflib.get_close_matches(name, names, n=1)
+            hint = f"did you mean {close[0]!r}?" if close else "run `scafe library list` to see the names"
+            raise LibraryError(f"no extractor named {name!r} in {str(self.path)!r}; {hint}")
+        if version is None:
+            active = [e for e in versions if e.status == "active"]
+            return active[0] if active else max(versions, key=lambda e: e.version)
+        for entry in versions:
+            if entry.version == version:
+                return entry
+        have = ", ".join(f"v{e.version}" for e in sorted(versions, key=lambda e: e.version))
+        raise LibraryError(f"{name!r} has no version v{version}; it has {have}")
+
+    def file_path(self, entry: Entry) -> Path:
+        """Absolute path of an entry's source file."""
+        return self.path / entry.path
+
+    def source(self, entry: Entry) -> str:
+        """The entry's source text (as stored; ``verify`` checks it against ``sha256``)."""
+        try:
+            return self.file_path(entry).read_bytes().decode("utf-8")
+        except FileNotFoundError:
+            raise LibraryError(
+                f"source of {entry.label} is missing at {str(self.file_path(entry))!r}; restore it from git"
+            ) from None
+
+    def features(self) -> dict[str, Entry]:
+        """Map every active output key to the entry that produces it."""
+        return {key: entry for entry in self.active() for key in entry.outputs}
+
+    # ------------------------------------------------------------------ writing
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Manifest]:
+        """Lock, re-read the manifest, let the caller change it, write it atomically."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(str(self.path / LOCK_NAME), timeout=LOCK_TIMEOUT_S)
+        try:
+            with lock:
+                _test_pause("in_lock")
+                manifest = _read_manifest(self.manifest_path)
+                before = manifest.compute_version_id()
+                yield manifest
+                if manifest.compute_version_id() != before or not self.manifest_path.exists():
+                    manifest.version_id = manifest.compute_version_id()
+                    manifest.updated = utc_now()
+                    atomic_write(self.manifest_path, manifest.to_json().encode(), pause_point="before_replace")
+                self._manifest = manifest
+        except Timeout:
+            raise LibraryError(
+                f"library {str(self.path)!r} is locked by another process for more than {LOCK_TIMEOUT_S:.0f} s; "
+                f"wait for it, or delete {str(self.path / LOCK_NAME)!r} if no scafe process is running"
+            ) from None
+
+    def register(
+        self,
+        source: str,
+        *,
+        name: str,
+        criterion: str,
+        origin: Origin,
+        generator: dict[str, Any] | None = None,
+        validation: dict[str, Any] | None = None,
+        activate: bool = True,
+        outputs: list[str] | None = None,
+    ) -> Entry:
+        """Add ``source`` as the next version of ``name`` and return its entry.
+
+        ``criterion`` is ``"scale/item"``; ``outputs`` defaults to the contract battery's keys
+        (``validation["contract"]["keys"]``). With ``activate`` the new version becomes the
+        active one and the previous active version of ``name`` is deprecated.
+        """
+        from scafe.criteria import find_item
+
+        if not NAME_PATTERN.match(name):
+            raise LibraryError(f"extractor name {name!r} must be snake_case ([a-z][a-z0-9_]*), e.g. 'rim_erythema'")
+        if origin not in ("reference", "generated"):
+            raise LibraryError(f"origin {origin!r} must be 'reference' or 'generated'")
+        validation = dict(validation or {})
+        keys = outputs or validation.get("contract", {}).get("keys") or validation.get("keys")
+        if not keys:
+            raise LibraryError(f"no output keys for {name!r}: pass outputs=[...] or validation['contract']['keys']")
+        keys = [str(k) for k in keys]
+        bad = [k for k in keys if not NAME_PATTERN.match(k)]
+        if bad or len(set(keys)) != len(keys):
+            raise LibraryError(f"output keys of {name!r} must be unique snake_case strings; got {keys}")
+        criteria, item = find_item(criterion, directory=self.criteria_dir)
+        ref = CriterionRef(
+            scale=criteria.scale, item=item.id, file=_relative_to_root(criteria.path), file_sha256=criteria.sha256
+        )
+        digest = sha256_text(source)
+        with self._transaction() as manifest:
+            same_name = [e for e in manifest.entries if e.name == name]
+            for existing in same_name:
+                if existing.sha256 == digest:
+                    return existing  # identical source: registering twice is a no-op
+            previous = next((e for e in same_name if e.status == "active"), None)
+            version = 1 + max((e.version for e in same_name), default=0)
+            entry = Entry(
+                name=name, version=version, path=f"extractors/{name}/v{version}.py", sha256=digest,
+                outputs=keys, criterion=ref, origin=origin, generator=generator, validation=validation,
+                status="active" if activate else "deprecated",
+                parent=previous.version if previous else (version - 1 if same_name else None),
+            )  # fmt: skip
+            if activate:
+                _check_unique_outputs(manifest, entry)
+            # the extractor file first, the manifest last: a kill in between leaves an orphan file
+            atomic_write(self.path / entry.path, source.encode("utf-8"))
+            _test_pause("after_source")
+            manifest.entries.append(entry)
+            manifest.history.append(HistoryEvent(action="register", name=name, version=version, detail=origin))
+            if activate and previous is not None:
+                previous.status = "deprecated"
+                manifest.history.append(
+                    HistoryEvent(action="deprecate", name=name, version=previous.version, detail=f"replaced by v{version}")
+                )
+        return entry
+
+    def activate(self, name: str, version: int) -> Entry:
+        """Make ``name@v<version>`` the active version (deprecating the currently active one)."""
+        self.get(name, version)  # clear error before taking the lock
+        with self._transaction() as manifest:
+            target = next(e for e in manifest.entries if e.name == name and e.version == version)
+            if target.status == "active":
+                return target
+            _check_unique_outputs(manifest, target)
+            for other in manifest.entries:
+                if other.name == name and other.status == "active":
+                    other.status = "deprecated"
+                    manifest.history.append(
+                        HistoryEvent(action="deprecate", name=name, version=other.version, detail=f"v{version} activated")
+                    )
+            target.status = "active"
+            manifest.history.append(HistoryEvent(action="activate", name=name, version=version))
+        return target
+
+    def deprecate(self, name: str, version: int | None = None) -> Entry:
+        """Deprecate ``name@v<version>`` (default: the active version of ``name``)."""
+        entry = self.get(name, version)
+        with self._transaction() as manifest:
+            target = next(e for e in manifest.entries if e.name == name and e.version == entry.version)
+            if target.status != "deprecated":
+                target.status = "deprecated"
+                manifest.history.append(HistoryEvent(action="deprecate", name=name, version=target.version))
+        return target
+
+    # ------------------------------------------------------------------ checks (see verify.py)
+
+    def verify(self, names: list[str] | None = None, **kwargs: Any) -> list[Any]:
+        """Re-check every active entry; see ``scafe.library.verify.verify_library``."""
+        from scafe.library.verify import verify_library
+
+        return verify_library(self, names=names, **kwargs)
+
+    def status(self) -> list[Any]:
+        """One row per entry: active / deprecated / stale / missing; see ``scafe.library.verify``."""
+        from scafe.library.verify import library_status
+
+        return library_status(self)
+
+
+def _check_unique_outputs(manifest: Manifest, entry: Entry) -> None:
+    taken = {k: e for e in manifest.entries if e.status == "active" and e.name != entry.name for k in e.outputs}
+    clashes = [(k, taken[k]) for k in entry.outputs if k in taken]
+    if clashes:
+        key, owner = clashes[0]
+        raise LibraryError(
+            f"output key {key!r} of {entry.name!r} is already produced by the active {owner.label}; "
+            f"rename the key in the extractor or deprecate {owner.name!r} first"
+        )
+
+
+def _relative_to_root(path: Path) -> str:
+    try:
+        return path.resolve().relative_to(paths.project_root()).as_posix()
+    except ValueError:
+        return path.resolve().as_posix()
+
+
+def _read_manifest(path: Path) -> Manifest:
+    if not path.exists():
+        return Manifest()
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        manifest = Manifest.model_validate(data)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise LibraryError(f"{str(path)!r} is not valid JSON ({exc}); restore it with `git checkout -- {path.name}`") from None
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise LibraryError(f"{str(path)!r} does not match the manifest format at {where}: {first['msg']}") from None
+    return manifest

@@ -1,0 +1,231 @@
+"""Re-checking the library: ``verify`` (what CI runs) and ``status`` (what a clinician reads).
+
+``verify`` trusts nothing recorded at registration: for each active entry it recomputes the
+source's SHA-256 (one changed byte fails), re-runs the sandbox contract battery
+(``sandbox.validate``) and the criterion tests (``scafe.criterion_tests.run_criterion_tests``),
+and checks the extractor still returns the recorded output keys.
+
+``status`` is cheap (no sandbox): it flags entries whose file is missing or modified, and
+entries that are *stale* because their criteria file changed since registration.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from scafe.errors import CriteriaError
+
+if TYPE_CHECKING:
+    from scafe.library.manifest import Entry
+    from scafe.library.store import Library
+
+_MAX_LISTED_FAILURES = 5
+
+
+@dataclass
+class VerifyResult:
+    """Outcome of re-verifying one entry; ``ok`` only if every check passed."""
+
+    name: str
+    version: int
+    ok: bool
+    sha_ok: bool
+    contract: str  # an Outcome value ("ok", "failed", ...) or "skipped"/"unavailable"
+    criterion: str  # "passed", "failed", "skipped" or "unavailable"
+    failures: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    rho: float | None = None
+
+    @property
+    def label(self) -> str:
+        """``"name@vK"``."""
+        return f"{self.name}@v{self.version}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (``scafe library verify --json``)."""
+        return {"label": self.label, **asdict(self)}
+
+
+@dataclass
+class StatusRow:
+    """One entry's state: ``active``, ``deprecated``, ``stale``, ``modified`` or ``missing file``."""
+
+    name: str
+    version: int
+    status: str  # as recorded: active / deprecated
+    state: str  # the most important of: missing file > modified > stale > status
+    criterion: str
+    origin: str
+    detail: str = ""
+
+    @property
+    def label(self) -> str:
+        """``"name@vK"``."""
+        return f"{self.name}@v{self.version}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {"label": self.label, **asdict(self)}
+
+
+def _file_state(library: Library, entry: Entry) -> tuple[str | None, str]:
+    """``(problem, detail)`` for the entry's file: missing, modified, or ``(None, "")``."""
+    path = library.file_path(entry)
+    if not path.is_file():
+        return "missing file", f"{entry.path} does not exist; restore it (git checkout) or deprecate {entry.label}"
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    if digest != entry.sha256:
+        return "modified", (
+            f"{entry.path} sha256 {digest[:12]}… differs from the registered {entry.sha256[:12]}…; "
+            "registered versions are immutable: restore the file, or register the edit as a new version"
+        )
+    return None, ""
+
+
+def _staleness(library: Library, entry: Entry) -> str:
+    """Why the entry is stale (its criteria text changed or vanished), or ``""``."""
+    from scafe.criteria import find_item
+
+    try:
+        criteria, _ = find_item(entry.criterion.ref, directory=library.criteria_dir)
+    except CriteriaError as exc:
+        return f"criterion {entry.criterion.ref} no longer resolves: {exc}"
+    if criteria.sha256 != entry.criterion.file_sha256:
+        return (
+            f"{criteria.path.name} changed since registration (sha256 {entry.criterion.file_sha256[:12]}… → "
+            f"{criteria.sha256[:12]}…); regenerate or re-verify {entry.label}"
+        )
+    return ""
+
+
+def library_status(library: Library) -> list[StatusRow]:
+    """State of every entry, sorted by name and version."""
+    rows = []
+    for entry in library.entries():
+        problem, detail = _file_state(library, entry)
+        if problem is None:
+            detail = _staleness(library, entry)
+            problem = "stale" if detail else None
+        rows.append(StatusRow(
+            name=entry.name, version=entry.version, status=entry.status, state=problem or entry.status,
+            criterion=entry.criterion.ref, origin=entry.origin, detail=detail,
+        ))  # fmt: skip
+    return rows
+
+
+def _describe_failures(report: Any) -> list[str]:
+    out = []
+    for failure in list(getattr(report, "failures", []) or [])[:_MAX_LISTED_FAILURES]:
+        parts = [str(getattr(failure, "check", failure))]
+        if getattr(failure, "input", None):
+            parts.append(f"on {failure.input}")
+        if getattr(failure, "expected", None) is not None or getattr(failure, "got", None) is not None:
+            parts.append(f"expected {getattr(failure, 'expected', '?')}, got {getattr(failure, 'got', '?')}")
+        if getattr(failure, "line", None):
+            parts.append(f"(line {failure.line})")
+        out.append(" ".join(parts))
+    return out
+
+
+def verify_entry(
+    library: Library,
+    entry: Entry,
+    *,
+    criterion_tests: bool = True,
+    validate: Callable[[str], Any] | None = None,
+    criterion_test: Callable[..., Any] | None = None,
+) -> VerifyResult:
+    """Verify one entry: hash, contract battery, output keys, criterion tests.
+
+    ``validate``/``criterion_test`` default to ``sandbox.validate`` and
+    ``scafe.criterion_tests.run_criterion_tests`` (imported here, so opening a library never
+    loads the sandbox).
+    """
+    start = time.perf_counter()
+    result = VerifyResult(entry.name, entry.version, ok=False, sha_ok=False, contract="skipped", criterion="skipped")
+    problem, detail = _file_state(library, entry)
+    if problem is not None:
+        result.failures.append(f"{problem}: {detail}")
+        result.seconds = time.perf_counter() - start
+        return result
+    result.sha_ok = True
+    source = library.source(entry)
+
+    if validate is None:
+        try:
+            from sandbox import validate as validate
+        except ImportError as exc:
+            result.contract = "unavailable"
+            result.failures.append(f"cannot import sandbox.validate ({exc}); install the sandbox package")
+    if validate is not None:
+        report = validate(source)
+        result.contract = str(getattr(getattr(report, "status", None), "value", getattr(report, "status", "?")))
+        if not report.ok:
+            result.failures.append(f"contract battery: {result.contract}")
+            result.failures.extend(f"contract: {text}" for text in _describe_failures(report))
+        elif sorted(report.keys) != sorted(entry.outputs):
+            result.failures.append(
+                f"outputs changed: the library records {sorted(entry.outputs)}, the extractor returns {sorted(report.keys)}"
+            )
+
+    if criterion_tests and not result.failures:
+        result.criterion = _run_criterion(library, entry, source, criterion_test, result)
+    result.ok = not result.failures
+    result.seconds = time.perf_counter() - start
+    return result
+
+
+def _run_criterion(library: Library, entry: Entry, source: str, test: Callable[..., Any] | None,
+                   result: VerifyResult) -> str:
+    from scafe.criteria import find_item
+
+    try:
+        _, item = find_item(entry.criterion.ref, directory=library.criteria_dir)
+    except CriteriaError as exc:
+        result.failures.append(f"criterion {entry.criterion.ref}: {exc}")
+        return "failed"
+    if test is None:
+        try:
+            from scafe.criterion_tests import run_criterion_tests as test
+        except ImportError as exc:
+            result.failures.append(f"cannot import scafe.criterion_tests ({exc})")
+            return "unavailable"
+    output_key = (entry.validation.get("criterion") or {}).get("output_key")
+    report = test(source, item, output_key=output_key)
+    result.rho = getattr(report, "rho", None)
+    if not report.passed:
+        found = list(getattr(report, "failures", []) or []) or ["criterion tests failed"]
+        result.failures.extend(f"criterion {entry.criterion.ref}: {text}" for text in found)
+        return "failed"
+    return "passed"
+
+
+def verify_library(
+    library: Library,
+    names: list[str] | None = None,
+    *,
+    criterion_tests: bool = True,
+    validate: Callable[[str], Any] | None = None,
+    criterion_test: Callable[..., Any] | None = None,
+    on_result: Callable[[VerifyResult], None] | None = None,
+) -> list[VerifyResult]:
+    """Verify every active entry (or those named); ``on_result`` is called after each."""
+    entries = library.active()
+    if names:
+        unknown = sorted(set(names) - {e.name for e in entries})
+        if unknown:
+            from scafe.errors import LibraryError
+
+            raise LibraryError(f"no active extractor named {', '.join(map(repr, unknown))}; see `scafe library list`")
+        entries = [e for e in entries if e.name in names]
+    results = []
+    for entry in entries:
+        outcome = verify_entry(library, entry, criterion_tests=criterion_tests, validate=validate, criterion_test=criterion_test)
+        results.append(outcome)
+        if on_result is not None:
+            on_result(outcome)
+    return results
