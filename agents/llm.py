@@ -1,0 +1,419 @@
+"""The one place that talks to an LLM endpoint: any OpenAI-compatible chat-completions server.
+
+Configuration (highest precedence first): explicit arguments / CLI flags, the environment
+(``OPENAI_BASE_URL``, ``OPENAI_API_KEY``, ``SCAFE_MODEL``), then the ``[llm]`` table of the config
+file (``SCAFE_CONFIG`` or ``<project root>/scafe.toml``)::
+
+    [llm]
+    base_url = "http://localhost:11434/v1"
+    model = "qwen2.5-coder:7b"
+    timeout_s = 120
+    max_retries = 4
+
+Behaviour: the SDK's own retries are disabled (``max_retries=0``) and replaced by a bounded loop
+with exponential backoff ``delay_k = min(backoff_max_s, backoff_base_s * 2**k)`` on 429, 5xx,
+408/409, timeouts and connection errors; a ``Retry-After`` header is honoured up to
+``retry_after_cap_s``. A reply cut at the token limit (``finish_reason == "length"``) raises
+:class:`LLMTruncated` (never trimmed). Calls and tokens are counted in :attr:`LLMClient.usage`;
+optional budgets (``max_calls``, ``max_total_tokens``) raise :class:`LLMBudgetExceeded`. A
+semaphore bounds concurrent requests. With ``record`` every exchange is appended to a JSONL file;
+with ``replay`` the client answers from such a file and never opens a socket.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import threading
+import time
+import tomllib
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from agents.recording import Recorder, Replayer, ReplayMissError, canonical_request, request_key
+from scafe.errors import ConfigError, LLMError
+
+__all__ = [
+    "ChatReply",
+    "LLMBudgetExceeded",
+    "LLMClient",
+    "LLMConfig",
+    "LLMTruncated",
+    "ReplayMissError",
+    "Usage",
+    "SETUP_HELP",
+]
+
+SETUP_HELP = """No LLM endpoint is configured. Point scafe at any OpenAI-compatible server:
+  OpenAI:     export OPENAI_API_KEY=sk-...  SCAFE_MODEL=gpt-4o-mini  (base URL defaults to https://api.openai.com/v1 when a key is set)
+  Azure:      export OPENAI_BASE_URL=https://<resource>.openai.azure.com/openai/v1/  OPENAI_API_KEY=<key>  SCAFE_MODEL=<deployment>
+  vLLM:       vllm serve Qwen/Qwen2.5-Coder-7B-Instruct; export OPENAI_BASE_URL=http://localhost:8000/v1  SCAFE_MODEL=Qwen/Qwen2.5-Coder-7B-Instruct
+  Ollama:     ollama pull qwen2.5-coder:7b; export OPENAI_BASE_URL=http://localhost:11434/v1  SCAFE_MODEL=qwen2.5-coder:7b
+  llama.cpp:  llama-server -m model.gguf --port 8080; export OPENAI_BASE_URL=http://localhost:8080/v1  SCAFE_MODEL=local
+or pass --base-url/--model, or put them in the [llm] table of scafe.toml (or the file named by SCAFE_CONFIG).
+To run offline from a recording, pass --replay FILE."""
+
+_RETRYABLE_STATUS = {408, 409, 429}
+_LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "0.0.0.0"}
+
+
+class LLMTruncated(LLMError):
+    """The reply stopped at the token limit (``finish_reason == "length"``); it is rejected, not trimmed."""
+
+
+class LLMBudgetExceeded(LLMError):
+    """The run's call or token budget is spent."""
+
+
+class LLMConfig(BaseModel):
+    """Validated client settings (see the module docstring for where each comes from).
+
+    ``base_url`` may be ``None`` only in replay mode.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    base_url: str | None = None
+    api_key: str | None = Field(default=None, repr=False)
+    model: str
+    temperature: float = Field(default=0.2, ge=0.0, le=2.0)
+    max_tokens: int = Field(default=2048, gt=0, description="completion tokens per call")
+    timeout_s: float = Field(default=120.0, gt=0)
+    max_retries: int = Field(default=4, ge=0, le=20)
+    backoff_base_s: float = Field(default=1.0, ge=0)
+    backoff_max_s: float = Field(default=30.0, ge=0)
+    retry_after_cap_s: float = Field(default=60.0, ge=0)
+    concurrency: int = Field(default=4, ge=1)
+    max_calls: int | None = Field(default=None, ge=1)
+    max_total_tokens: int | None = Field(default=None, ge=1)
+    record: Path | None = None
+    replay: Path | None = None
+
+    @property
+    def provider(self) -> str:
+        """A best guess at the kind of server, for provenance (``openai``, ``azure``, ``ollama``, ...)."""
+        if self.replay is not None and self.base_url is None:
+            return "replay"
+        parsed = urlparse(self.base_url or "")
+        host, port = parsed.hostname or "", parsed.port
+        if host.endswith("openai.azure.com"):
+            return "azure"
+        if host == "api.openai.com":
+            return "openai"
+        if port == 11434:
+            return "ollama"
+        if port == 8080:
+            return "llama.cpp"
+        if port == 8000:
+            return "vllm"
+        return "openai-compatible"
+
+    @classmethod
+    def from_env(
+        cls,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        model: str | None = None,
+        *,
+        config_file: str | os.PathLike[str] | None = None,
+        **overrides: Any,
+    ) -> LLMConfig:
+        """Merge arguments, environment and config file; raise ``ConfigError`` with setup help.
+
+        ``overrides`` are any other field (``timeout_s=30``, ``replay=Path(...)``); ``None`` values
+        are ignored so CLI flags can be passed through unconditionally.
+        """
+        settings = _read_config_file(config_file)
+        env = {"base_url": os.environ.get("OPENAI_BASE_URL"), "api_key": os.environ.get("OPENAI_API_KEY"),
+               "model": os.environ.get("SCAFE_MODEL")}
+        for key, value in env.items():
+            if value:
+                settings[key] = value
+        explicit = {"base_url": base_url, "api_key": api_key, "model": model, **overrides}
+        settings.update({k: v for k, v in explicit.items() if v is not None})
+
+        replay = settings.get("replay")
+        if replay is not None:
+            replay_models = Replayer(Path(replay)).models
+            if not settings.get("model"):
+                if len(replay_models) != 1:
+                    raise ConfigError(
+                        f"The replay file {str(replay)!r} holds models {sorted(replay_models)}; choose one with --model."
+                    )
+                settings["model"] = next(iter(replay_models))
+        else:
+            if not settings.get("base_url") and settings.get("api_key"):
+                settings["base_url"] = "https://api.openai.com/v1"
+            if not settings.get("base_url"):
+                raise ConfigError(SETUP_HELP)
+            if not settings.get("model"):
+                raise ConfigError(
+                    f"No model is configured for the endpoint {settings['base_url']!r}; set SCAFE_MODEL, pass "
+                    "--model, or add `model = ...` to the [llm] table of scafe.toml."
+                )
+            host = urlparse(settings["base_url"]).hostname or ""
+            if not settings.get("api_key"):
+                if host in _LOCAL_HOSTS or not host.endswith(("openai.com", "azure.com")):
+                    settings["api_key"] = "not-needed"  # local servers ignore it; the SDK insists on one
+                else:
+                    raise ConfigError(
+                        f"The endpoint {settings['base_url']!r} needs an API key; set OPENAI_API_KEY or pass --api-key."
+                    )
+        try:
+            return cls(**settings)
+        except ValidationError as exc:
+            raise ConfigError(f"Invalid LLM configuration: {exc}") from exc
+
+
+def _read_config_file(config_file: str | os.PathLike[str] | None) -> dict[str, Any]:
+    path_text = config_file or os.environ.get("SCAFE_CONFIG")
+    if path_text:
+        path = Path(path_text)
+        if not path.is_file():
+            raise ConfigError(f"The config file {str(path)!r} (from --config or SCAFE_CONFIG) does not exist.")
+    else:
+        from scafe.paths import project_root
+
+        path = project_root() / "scafe.toml"
+        if not path.is_file():
+            return {}
+    try:
+        table = tomllib.loads(path.read_text(encoding="utf-8")).get("llm", {})
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"The config file {str(path)!r} is not valid TOML: {exc}") from exc
+    if not isinstance(table, dict):
+        raise ConfigError(f"The [llm] entry of {str(path)!r} must be a table of settings.")
+    return dict(table)
+
+
+@dataclass(frozen=True)
+class ChatReply:
+    """One assistant reply. ``seconds`` is wall time including retries; ``replayed`` if from a recording."""
+
+    text: str
+    finish_reason: str
+    prompt_tokens: int
+    completion_tokens: int
+    model: str
+    seconds: float = 0.0
+    replayed: bool = False
+    key: str = ""
+
+
+@dataclass
+class Usage:
+    """Running totals for one client (thread-safe through the client's lock)."""
+
+    calls: int = 0
+    http_requests: int = 0
+    retries: int = 0
+    replayed: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    llm_seconds: float = 0.0
+
+    @property
+    def total_tokens(self) -> int:
+        """Prompt plus completion tokens."""
+        return self.prompt_tokens + self.completion_tokens
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict including ``total_tokens``."""
+        return {**asdict(self), "total_tokens": self.total_tokens}
+
+
+def image_parts(images: Sequence[bytes]) -> list[dict[str, Any]]:
+    """PNG/JPEG bytes → chat ``image_url`` parts with base64 data URLs."""
+    parts = []
+    for index, blob in enumerate(images):
+        if blob[:8] == b"\x89PNG\r\n\x1a\n":
+            mime = "image/png"
+        elif blob[:3] == b"\xff\xd8\xff":
+            mime = "image/jpeg"
+        else:
+            raise LLMError(f"Image #{index} passed to the LLM is neither PNG nor JPEG; encode it as PNG first.")
+        url = f"data:{mime};base64,{base64.b64encode(blob).decode('ascii')}"
+        parts.append({"type": "image_url", "image_url": {"url": url}})
+    return parts
+
+
+class LLMClient:
+    """Chat with one configured endpoint (or a recording). See the module docstring."""
+
+    def __init__(self, config: LLMConfig, *, sleep: Callable[[float], None] = time.sleep) -> None:
+        self.config = config
+        self.usage = Usage()
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self._semaphore = threading.BoundedSemaphore(config.concurrency)
+        self._replayer = Replayer(config.replay) if config.replay is not None else None
+        self._recorder = Recorder(config.record) if config.record is not None else None
+        self._sdk: Any = None
+        if self._replayer is None and not config.base_url:
+            raise ConfigError(SETUP_HELP)
+
+    def _client(self) -> Any:
+        if self._sdk is None:
+            import openai
+
+            self._sdk = openai.OpenAI(
+                base_url=self.config.base_url, api_key=self.config.api_key or "not-needed",
+                timeout=self.config.timeout_s, max_retries=0,  # our own bounded, testable loop
+            )
+        return self._sdk
+
+    def provenance(self) -> dict[str, Any]:
+        """What a generated artefact records about its generator."""
+        return {"provider": self.config.provider, "model": self.config.model, "temperature": self.config.temperature}
+
+    def _check_budget(self) -> None:
+        with self._lock:
+            if self.config.max_calls is not None and self.usage.calls >= self.config.max_calls:
+                raise LLMBudgetExceeded(
+                    f"The call budget of {self.config.max_calls} LLM calls is spent; raise --max-calls to continue."
+                )
+            if self.config.max_total_tokens is not None and self.usage.total_tokens >= self.config.max_total_tokens:
+                raise LLMBudgetExceeded(
+                    f"The token budget of {self.config.max_total_tokens} tokens is spent "
+                    f"({self.usage.total_tokens} used); raise --max-tokens to continue."
+                )
+
+    def chat(
+        self,
+        messages: list[dict[str, Any]],
+        *,
+        max_tokens: int | None = None,
+        temperature: float | None = None,
+        images: Sequence[bytes] | None = None,
+    ) -> ChatReply:
+        """Send one chat completion and return the reply text.
+
+        Raises
+        ------
+        LLMTruncated
+            ``finish_reason == "length"``.
+        LLMBudgetExceeded
+            ``max_calls`` / ``max_total_tokens`` spent.
+        ReplayMissError
+            In replay mode, a request the recording does not hold.
+        LLMError
+            The endpoint failed after the retries, or refused the request.
+        """
+        messages = [dict(m) for m in messages]
+        if images:
+            if not messages or messages[-1].get("role") != "user":
+                raise LLMError("images= needs the last message to be a user message to attach them to.")
+            text = messages[-1]["content"]
+            messages[-1]["content"] = [{"type": "text", "text": text}, *image_parts(images)]
+        request = canonical_request(
+            self.config.model, messages,
+            self.config.temperature if temperature is None else temperature,
+            self.config.max_tokens if max_tokens is None else max_tokens,
+        )
+        key = request_key(request)
+        self._check_budget()
+        started = time.perf_counter()
+        if self._replayer is not None:
+            reply = self._replayer.answer(key, request)
+            replayed = True
+        else:
+            with self._semaphore:
+                reply = self._send_with_retries(request)
+            replayed = False
+            if self._recorder is not None:
+                self._recorder.write(key, request, reply)
+        seconds = time.perf_counter() - started
+        result = ChatReply(seconds=seconds, replayed=replayed, key=key, **reply)
+        with self._lock:
+            self.usage.calls += 1
+            self.usage.replayed += int(replayed)
+            self.usage.prompt_tokens += result.prompt_tokens
+            self.usage.completion_tokens += result.completion_tokens
+            self.usage.llm_seconds += seconds
+        if result.finish_reason == "length":
+            raise LLMTruncated(
+                f"The reply from {result.model!r} was cut at the token limit ({request['max_tokens']} completion "
+                "tokens) and is rejected; raise max_tokens or ask for shorter code."
+            )
+        return result
+
+    def _send_with_retries(self, request: dict[str, Any]) -> dict[str, Any]:
+        import openai
+
+        cfg = self.config
+        last_problem = ""
+        for attempt in range(cfg.max_retries + 1):
+            with self._lock:
+                self.usage.http_requests += 1
+                self.usage.retries += int(attempt > 0)
+            retry_after: float | None = None
+            try:
+                completion = self._client().chat.completions.create(**request)
+                return _reply_dict(completion, request["model"])
+            except openai.APITimeoutError:
+                last_problem = f"timed out after {cfg.timeout_s:g} s"
+            except openai.APIConnectionError as exc:
+                last_problem = f"connection failed ({exc.__cause__ or exc})"
+            except openai.APIStatusError as exc:
+                status = exc.status_code
+                if status not in _RETRYABLE_STATUS and status < 500:
+                    raise LLMError(_status_help(status, cfg, exc)) from exc
+                last_problem = f"HTTP {status}: {_short(exc)}"
+                retry_after = _parse_retry_after(exc.response.headers.get("retry-after"))
+            except (openai.APIResponseValidationError, ValueError, TypeError, AttributeError) as exc:
+                raise LLMError(
+                    f"The endpoint {cfg.base_url!r} answered with a body that is not a chat completion ({exc}); "
+                    "check that the base URL points at an OpenAI-compatible /v1 API."
+                ) from exc
+            if attempt == cfg.max_retries:
+                break
+            delay = min(cfg.backoff_max_s, cfg.backoff_base_s * 2**attempt)
+            if retry_after is not None:
+                delay = max(delay, min(retry_after, cfg.retry_after_cap_s))
+            self._sleep(delay)
+        raise LLMError(
+            f"The LLM endpoint {cfg.base_url!r} failed {cfg.max_retries + 1} times (last: {last_problem}); "
+            "check that the server is up, or raise max_retries/timeout_s in scafe.toml."
+        )
+
+
+def _reply_dict(completion: Any, requested_model: str) -> dict[str, Any]:
+    if not completion.choices:
+        raise ValueError("the reply has no choices")
+    choice = completion.choices[0]
+    usage = completion.usage
+    return {
+        "text": choice.message.content or "",
+        "finish_reason": choice.finish_reason or "stop",
+        "prompt_tokens": int(getattr(usage, "prompt_tokens", 0) or 0),
+        "completion_tokens": int(getattr(usage, "completion_tokens", 0) or 0),
+        "model": completion.model or requested_model,
+    }
+
+
+def _short(exc: Exception) -> str:
+    return str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+
+
+def _parse_retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None  # an HTTP date: fall back to our own backoff
+
+
+def _status_help(status: int, cfg: LLMConfig, exc: Exception) -> str:
+    hints = {
+        401: "the API key was refused; check OPENAI_API_KEY",
+        403: "access denied; check the key's permissions for this model",
+        404: f"not found; check the base URL {cfg.base_url!r} (usually ends in /v1) and the model {cfg.model!r}",
+        400: "the request was refused (prompt too long for the model's context?)",
+    }
+    return f"The LLM endpoint answered HTTP {status} ({_short(exc)}): {hints.get(status, 'not retryable')}."
