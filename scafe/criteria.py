@@ -219,6 +219,17 @@ def _explain(error: dict[str, Any], lines: dict[tuple[Any, ...], int], filename:
     return f"{message} at {where} ({_format_loc(loc)})"
 
 
+def _drop_explained_missing(errors: list[Any]) -> list[Any]:
+    """Drop "missing key X" when an unknown key next to it is a typo of X (one message, not two)."""
+    typos = set()
+    for err in errors:
+        if err["type"] == "extra_forbidden":
+            allowed = _allowed_keys(tuple(err["loc"][:-1]))
+            for match in difflib.get_close_matches(str(err["loc"][-1]), allowed, n=1, cutoff=0.6):
+                typos.add((*err["loc"][:-1], match))
+    return [e for e in errors if not (e["type"] == "missing" and tuple(e["loc"]) in typos)]
+
+
 def file_sha256(path: Path) -> str:
     """SHA-256 (hex) of the file's bytes; what the library stores to detect stale entries."""
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
@@ -255,7 +266,8 @@ def validate_criteria_file(path: str | Path) -> tuple[CriteriaFile | None, list[
     try:
         document = _CriteriaDocument.model_validate(data)
     except ValidationError as exc:
-        problems.extend(_explain(err, lines, name) for err in exc.errors())  # type: ignore[arg-type]
+        errors = list(exc.errors())
+        problems.extend(_explain(err, lines, name) for err in _drop_explained_missing(errors))  # type: ignore[arg-type]
         return None, problems
     if problems:
         return None, problems

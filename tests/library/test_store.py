@@ -1,0 +1,155 @@
+"""The store: versions, immutability, no-op re-registration, activation, key uniqueness."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from scafe.errors import LibraryError
+from scafe.library import Library, sha256_text
+
+from .conftest import extractor_source
+
+
+def register(library: Library, key: str = "red_delta_a", *, name: str = "redness", value: float = 1.0,
+             activate: bool = True, criterion: str = "vss/vascularity"):
+    return library.register(
+        extractor_source(key, value), name=name, criterion=criterion, origin="reference",
+        validation={"contract": {"keys": [key], "status": "ok"}}, activate=activate,
+    )
+
+
+def test_empty_library_has_no_entries(library: Library) -> None:
+    assert library.entries() == []
+    assert library.active() == []
+    assert not library.manifest_path.exists()
+
+
+def test_register_writes_file_and_manifest(library: Library, criteria_dir: Path) -> None:
+    entry = register(library)
+    assert (entry.name, entry.version, entry.status, entry.parent) == ("redness", 1, "active", None)
+    assert entry.path == "extractors/redness/v1.py"
+    assert library.source(entry) == extractor_source("red_delta_a")
+    assert entry.sha256 == sha256_text(extractor_source("red_delta_a"))
+    assert entry.outputs == ["red_delta_a"]
+    assert entry.criterion.ref == "vss/vascularity"
+    assert entry.criterion["scale"] == "vss"
+    reopened = Library.open(library.path, criteria_dir=criteria_dir)
+    assert [e.label for e in reopened.entries()] == ["redness@v1"]
+    data = json.loads(library.manifest_path.read_text())
+    assert data["version_id"] == reopened.version_id
+    assert data["history"][0]["action"] == "register"
+
+
+def test_criterion_file_hash_is_recorded(library: Library, criteria_dir: Path) -> None:
+    import hashlib
+
+    entry = register(library)
+    assert entry.criterion.file_sha256 == hashlib.sha256((criteria_dir / "vss.yaml").read_bytes()).hexdigest()
+
+
+def test_identical_source_twice_is_a_noop(library: Library) -> None:
+    first = register(library)
+    version_id = library.version_id
+    manifest_bytes = library.manifest_path.read_bytes()
+    again = register(library)
+    assert again == first
+    assert library.version_id == version_id
+    assert library.manifest_path.read_bytes() == manifest_bytes
+
+
+def test_new_version_never_overwrites_and_deprecates_previous(library: Library) -> None:
+    v1 = register(library, value=1.0)
+    id1 = library.version_id
+    v2 = register(library, value=2.0)
+    assert (v2.version, v2.parent, v2.status) == (2, 1, "active")
+    assert library.get("redness", 1).status == "deprecated"
+    assert library.source(v1) == extractor_source("red_delta_a", 1.0)  # untouched
+    assert library.version_id != id1
+    assert [e.name for e in library.active()] == ["redness"]
+    actions = [(h.action, h.version) for h in library.history]
+    assert ("deprecate", 1) in actions
+
+
+def test_activate_switches_the_active_version_and_records_it(library: Library) -> None:
+    register(library, value=1.0)
+    register(library, value=2.0)
+    before = library.version_id
+    library.activate("redness", 1)
+    assert [e.label for e in library.active()] == ["redness@v1"]
+    assert library.get("redness", 2).status == "deprecated"
+    assert library.version_id != before
+    assert library.history[-1].action == "activate"
+    assert "v1 activated" in library.history[-2].detail
+    library.deprecate("redness")
+    assert library.active() == []
+    assert library.get("redness").version == 2  # no active one: the newest
+
+
+def test_register_inactive(library: Library) -> None:
+    register(library, value=1.0)
+    candidate = register(library, value=3.0, activate=False)
+    assert candidate.status == "deprecated"
+    assert library.get("redness").version == 1
+
+
+def test_output_keys_unique_across_active_library(library: Library) -> None:
+    register(library, "shared_key", name="first")
+    with pytest.raises(LibraryError, match=r"output key 'shared_key' of 'second' is already produced by the active first@v1; rename"):
+        register(library, "shared_key", name="second")
+    register(library, "shared_key", name="second", activate=False)  # allowed while inactive
+    with pytest.raises(LibraryError, match="already produced"):
+        library.activate("second", 1)
+    library.deprecate("first")
+    library.activate("second", 1)
+    assert [e.label for e in library.active()] == ["second@v1"]
+
+
+@pytest.mark.parametrize("bad", ["Redness", "red-ness", "1red", "red ness", ""])
+def test_names_must_be_snake_case(library: Library, bad: str) -> None:
+    with pytest.raises(LibraryError, match="snake_case"):
+        register(library, name=bad)
+
+
+def test_outputs_required_and_validated(library: Library) -> None:
+    with pytest.raises(LibraryError, match="no output keys"):
+        library.register(extractor_source("a"), name="a", criterion="vss/vascularity", origin="reference")
+    with pytest.raises(LibraryError, match="unique snake_case"):
+        library.register(extractor_source("a"), name="a", criterion="vss/vascularity", origin="reference",
+                         outputs=["a", "a"])
+    with pytest.raises(LibraryError, match="origin 'llm'"):
+        library.register(extractor_source("a"), name="a", criterion="vss/vascularity", origin="llm", outputs=["a"])  # type: ignore[arg-type]
+
+
+def test_unknown_criterion_is_refused(library: Library) -> None:
+    from scafe.errors import CriteriaError
+
+    with pytest.raises(CriteriaError, match="did you mean 'vascularity'"):
+        register(library, criterion="vss/vascularty")
+    assert library.entries() == []
+
+
+def test_get_errors_name_the_fix(library: Library) -> None:
+    register(library)
+    with pytest.raises(LibraryError, match="did you mean 'redness'"):
+        library.get("rednes")
+    with pytest.raises(LibraryError, match="has no version v7; it has v1"):
+        library.get("redness", 7)
+
+
+def test_corrupt_manifest_is_a_clear_error(library: Library) -> None:
+    register(library)
+    library.manifest_path.write_text("{not json")
+    with pytest.raises(LibraryError, match="not valid JSON.*git checkout"):
+        Library.open(library.path)
+    library.manifest_path.write_text(json.dumps({"format": "x", "entries": [{"name": "a"}]}))
+    with pytest.raises(LibraryError, match="does not match the manifest format at entries.0"):
+        Library.open(library.path)
+
+
+def test_features_maps_keys_to_entries(library: Library) -> None:
+    register(library, "k_one", name="one")
+    register(library, "k_two", name="two")
+    assert {k: e.name for k, e in library.features().items()} == {"k_one": "one", "k_two": "two"}
