@@ -1,9 +1,105 @@
-"""CLI commands for this area (being built)."""
+"""``scafe criteria list|check``: the clinical criteria files clinicians edit.
+
+``criteria_app`` is module-level so ``cmd_generate`` can add ``render`` to the same group.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
+
+from scafe.cli._common import EXIT_FAILURE, console, stdout
+
+criteria_app = typer.Typer(
+    help="Clinical criteria files (prompts/criteria/*.yaml): list items, check files and templates.",
+    no_args_is_help=True,
+)
+
+ROOT_HELP = "Project root holding prompts/criteria (default: SCAFE_ROOT, else found from the working directory)."
+
+
+@criteria_app.command("list")
+def list_criteria(
+    root: Path | None = typer.Option(None, "--root", help=ROOT_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+) -> None:
+    """List every criteria item: scale/item, name, whether a photo shows it, and its ground truth."""
+    import json
+
+    from rich.table import Table
+
+    from scafe.criteria import all_criteria
+    from scafe.paths import project_root
+
+    files = all_criteria(project_root(root))
+    if as_json:
+        rows = [
+            {"ref": f"{c.scale}/{i.id}", "name": i.name, "observable_in_photo": i.observable_in_photo,
+             "ground_truth": i.ground_truth.model_dump() if i.ground_truth else None,
+             "orientation_free": i.orientation_free, "file": str(c.path), "file_sha256": c.sha256}
+            for c in files for i in c.items
+        ]  # fmt: skip
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    table = Table(title="Criteria items")
+    table.add_column("scale/item", no_wrap=True)
+    table.add_column("name")
+    table.add_column("observable", no_wrap=True)
+    table.add_column("ground truth", no_wrap=True)
+    table.add_column("min rho", no_wrap=True)
+    for criteria in files:
+        for item in criteria.items:
+            gt = item.ground_truth
+            table.add_row(
+                f"{criteria.scale}/{item.id}",
+                item.name,
+                "yes" if item.observable_in_photo else "[yellow]no[/yellow]",
+                f"{gt.column} ({gt.direction})" if gt else "-",
+                f"{gt.min_rho:g}" if gt else "",
+            )
+    stdout.print(table)
+
+
+@criteria_app.command("check")
+def check_criteria(
+    files: list[Path] | None = typer.Argument(
+        None, help="Criteria files to check (default: every prompts/criteria/*.yaml)."
+    ),
+    root: Path | None = typer.Option(None, "--root", help=ROOT_HELP),
+) -> None:
+    """Validate criteria files (file:line and a fix for each problem) and render every template.
+
+    Exits 1 if any file or template has a problem.
+    """
+    from scafe.criteria import criteria_files, validate_criteria_file
+    from scafe.paths import project_root
+
+    paths = list(files) if files else criteria_files(project_root(root))
+    problems: list[str] = []
+    valid = []
+    for path in paths:
+        criteria, found = validate_criteria_file(path)
+        problems.extend(found)
+        if criteria is not None:
+            valid.append(criteria)
+            console.print(f"[green]ok[/green] {path} ({len(criteria.items)} items)", highlight=False)
+    try:
+        from scafe.prompting import check_templates
+    except ImportError:
+        check_templates = None  # the prompt templates are optional for this check
+    if check_templates is not None and valid:
+        template_problems = list(check_templates(valid))
+        problems.extend(template_problems)
+        if not template_problems:
+            console.print(f"[green]ok[/green] templates render for every item of {len(valid)} file(s)")
+    for problem in problems:
+        console.print("error: " + problem, highlight=False, markup=False)  # markup off: YAML may hold [brackets]
+    if problems:
+        console.print(f"{len(problems)} problem(s) in {len(paths)} file(s)", highlight=False)
+        raise typer.Exit(EXIT_FAILURE)
 
 
 def register(app: typer.Typer) -> None:
-    """Attach this module's commands to the root app."""
+    """Attach ``scafe criteria`` to the root app."""
+    app.add_typer(criteria_app, name="criteria")

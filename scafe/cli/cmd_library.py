@@ -1,9 +1,226 @@
-"""CLI commands for this area (being built)."""
+"""``scafe library ...``: inspect, verify and curate the versioned feature library."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
+
+from scafe.cli._common import EXIT_FAILURE, console, progress_bar, stdout
+
+library_app = typer.Typer(
+    help="The versioned feature library (feature_library/library.json): list, show, diff, status, verify, add.",
+    no_args_is_help=True,
+)
+
+LIB_HELP = "Library directory (default: SCAFE_LIBRARY, else <project root>/feature_library)."
+
+
+def _open(path: Path | None):  # -> Library (import kept inside: CLI start-up stays light)
+    from scafe.library import Library
+
+    return Library.open(path)
+
+
+def _parse_ref(ref: str) -> tuple[str, int | None]:
+    """``"name"`` / ``"name@v2"`` / ``"name@2"`` -> ``(name, version or None)``."""
+    name, sep, version = ref.partition("@")
+    return (name, _parse_version(version)) if sep else (name, None)
+
+
+def _parse_version(text: str) -> int:
+    from scafe.errors import UsageError
+
+    digits = text[1:] if text[:1] in ("v", "V") else text
+    if not digits.isdigit() or int(digits) < 1:
+        raise UsageError(f"version {text!r} must look like v1, v2, … (or 1, 2, …)")
+    return int(digits)
+
+
+@library_app.command("list")
+def list_entries(
+    as_json: bool = typer.Option(False, "--json", help="Print the entries as JSON (with the library version id)."),
+    active_only: bool = typer.Option(False, "--active", help="Only active versions."),
+    library: Path | None = typer.Option(None, "--library", help=LIB_HELP),
+) -> None:
+    """List every extractor version: status, origin, criterion and output keys."""
+    import json
+
+    from rich.table import Table
+
+    lib = _open(library)
+    entries = lib.active() if active_only else lib.entries()
+    if as_json:
+        payload = {"path": str(lib.path), "version_id": lib.version_id,
+                   "entries": [e.model_dump(mode="json") for e in entries]}  # fmt: skip
+        typer.echo(json.dumps(payload, indent=2))
+        return
+    table = Table(title=f"Feature library {lib.version_id} ({len(lib.active())} active / {len(lib.entries())} versions)")
+    for column in ("extractor", "status", "origin", "criterion", "outputs", "created"):
+        table.add_column(column, no_wrap=column != "outputs")
+    for e in entries:
+        style = "" if e.status == "active" else "dim"
+        table.add_row(e.label, e.status, e.origin, e.criterion.ref, ", ".join(e.outputs), e.created[:10], style=style)
+    stdout.print(table)
+
+
+@library_app.command("show")
+def show(
+    ref: str = typer.Argument(..., help="NAME or NAME@vK (default: the active version, else the newest)."),
+    library: Path | None = typer.Option(None, "--library", help=LIB_HELP),
+) -> None:
+    """Show one version's metadata and its source."""
+    import json
+
+    from rich.syntax import Syntax
+
+    lib = _open(library)
+    name, version = _parse_ref(ref)
+    entry = lib.get(name, version)
+    meta = entry.model_dump(mode="json")
+    stdout.print(f"[bold]{entry.label}[/bold]  ({lib.file_path(entry)})", highlight=False)
+    typer.echo(json.dumps(meta, indent=2))
+    stdout.print(Syntax(lib.source(entry), "python", line_numbers=True))
+
+
+@library_app.command("diff")
+def diff(
+    name: str = typer.Argument(..., help="Extractor name."),
+    old: str = typer.Argument(..., help="Old version (v1 or 1)."),
+    new: str = typer.Argument(..., help="New version (v2 or 2)."),
+    library: Path | None = typer.Option(None, "--library", help=LIB_HELP),
+) -> None:
+    """Unified diff of two versions' sources plus their changed metadata."""
+    from scafe.library.diff import diff_versions
+
+    result = diff_versions(_open(library), name, _parse_version(old), _parse_version(new))
+    typer.echo(result.text(), nl=False)
+
+
+@library_app.command("status")
+def status(
+    as_json: bool = typer.Option(False, "--json", help="Print the rows as JSON."),
+    library: Path | None = typer.Option(None, "--library", help=LIB_HELP),
+) -> None:
+    """State of every version: active, deprecated, stale (criteria file edited since), modified, missing file."""
+    import json
+
+    from rich.table import Table
+
+    lib = _open(library)
+    rows = lib.status()
+    if as_json:
+        typer.echo(json.dumps([r.to_dict() for r in rows], indent=2))
+        return
+    colours = {"active": "green", "deprecated": "dim", "stale": "yellow", "modified": "red", "missing file": "red"}
+    table = Table(title=f"Library status ({lib.path})")
+    for column in ("extractor", "state", "criterion", "origin", "detail"):
+        table.add_column(column, no_wrap=column not in ("detail",))
+    for row in rows:
+        colour = colours.get(row.state, "")
+        table.add_row(row.label, f"[{colour}]{row.state}[/{colour}]" if colour else row.state,
+                      row.criterion, row.origin, row.detail)  # fmt: skip
+    stdout.print(table)
+    counts = {state: sum(r.state == state for r in rows) for state in colours}
+    console.print(", ".join(f"{n} {state}" for state, n in counts.items() if n) or "the library is empty")
+
+
+@library_app.command("verify")
+def verify(
+    names: list[str] | None = typer.Argument(None, help="Only these extractors (default: every active one)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the results as JSON on stdout."),
+    no_criterion: bool = typer.Option(
+        False, "--no-criterion-tests", help="Skip the criterion tests (hash and contract battery only)."
+    ),
+    library: Path | None = typer.Option(None, "--library", help=LIB_HELP),
+) -> None:
+    """Recompute every active entry's hash and re-run the contract battery and criterion tests.
+
+    Exits 1 naming each failing entry; 0 when all pass (or the library has no active entry).
+    """
+    import json
+
+    lib = _open(library)
+    count = len([e for e in lib.active() if not names or e.name in names])
+    with progress_bar() as bar:
+        task = bar.add_task("verifying", total=count)
+        results = lib.verify(names or None, criterion_tests=not no_criterion,
+                             on_result=lambda _r: bar.advance(task))  # fmt: skip
+    failing = [r for r in results if not r.ok]
+    if as_json:
+        typer.echo(json.dumps({"version_id": lib.version_id, "ok": not failing,
+                               "results": [r.to_dict() for r in results]}, indent=2))  # fmt: skip
+    else:
+        for r in results:
+            mark = "[green]ok[/green]  " if r.ok else "[red]FAIL[/red]"
+            rho = f" rho={r.rho:+.2f}" if r.rho is not None else ""
+            stdout.print(f"{mark} {r.label}  contract={r.contract} criterion={r.criterion}{rho} ({r.seconds:.1f} s)",
+                         highlight=False)  # fmt: skip
+            for failure in r.failures:
+                stdout.print(f"      {failure}", highlight=False, markup=False)
+    if failing:
+        console.print(f"{len(failing)} of {len(results)} active entries failed: "
+                      + ", ".join(r.label for r in failing), highlight=False, markup=False)  # fmt: skip
+        raise typer.Exit(EXIT_FAILURE)
+    console.print(f"{len(results)} active entries verified (library {lib.version_id})", highlight=False)
+
+
+@library_app.command("add")
+def add(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="Extractor source file (.py)."),
+    criterion: str = typer.Option(..., "--criterion", help="The item it measures, SCALE/ITEM (e.g. vss/vascularity)."),
+    name: str | None = typer.Option(None, "--name", help="Extractor name (default: the file stem, or its folder for v<k>.py)."),
+    output_key: str | None = typer.Option(None, "--output-key", help="Main output for the criterion tests (default: the extractor's only or first key)."),
+    inactive: bool = typer.Option(False, "--inactive", help="Register without activating it."),
+    library: Path | None = typer.Option(None, "--library", help=LIB_HELP),
+) -> None:
+    """Add a hand-written extractor (origin 'reference') after the full validation.
+
+    Runs the sandbox contract battery, then the criterion tests; refuses with the failure report
+    if either fails.
+    """
+    import re
+
+    from scafe.library.add import validate_and_register
+
+    if name is None:
+        name = file.parent.name if re.fullmatch(r"v\d+", file.stem) else file.stem
+    lib = _open(library)
+    console.print(f"validating {file} for {criterion} (contract battery, then criterion tests)…", highlight=False)
+    entry = validate_and_register(lib, file.read_text(encoding="utf-8"), name=name, criterion=criterion,
+                                  output_key=output_key, activate=not inactive)  # fmt: skip
+    stdout.print(f"registered {entry.label} ({entry.status}) -> {lib.file_path(entry)}; library {lib.version_id}",
+                 highlight=False)  # fmt: skip
+
+
+@library_app.command("deprecate")
+def deprecate(
+    ref: str = typer.Argument(..., help="NAME (its active version) or NAME@vK."),
+    library: Path | None = typer.Option(None, "--library", help=LIB_HELP),
+) -> None:
+    """Deprecate a version: it stays in the library (immutable) but is no longer extracted."""
+    lib = _open(library)
+    name, version = _parse_ref(ref)
+    entry = lib.deprecate(name, version)
+    stdout.print(f"{entry.label} is deprecated; library {lib.version_id}", highlight=False)
+
+
+@library_app.command("activate")
+def activate(
+    ref: str = typer.Argument(..., help="NAME@vK to make active (the currently active version is deprecated)."),
+    library: Path | None = typer.Option(None, "--library", help=LIB_HELP),
+) -> None:
+    """Make a version the active one for its name (e.g. roll back to an earlier version)."""
+    from scafe.errors import UsageError
+
+    lib = _open(library)
+    name, version = _parse_ref(ref)
+    if version is None:
+        raise UsageError(f"say which version to activate, e.g. {name}@v1")
+    entry = lib.activate(name, version)
+    stdout.print(f"{entry.label} is active; library {lib.version_id}", highlight=False)
 
 
 def register(app: typer.Typer) -> None:
-    """Attach this module's commands to the root app."""
+    """Attach ``scafe library`` to the root app."""
+    app.add_typer(library_app, name="library")
