@@ -63,7 +63,14 @@ _LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "0.0.0.0"}
 
 
 class LLMTruncated(LLMError):
-    """The reply stopped at the token limit (``finish_reason == "length"``); it is rejected, not trimmed."""
+    """The reply stopped at the token limit (``finish_reason == "length"``); it is rejected, not trimmed.
+
+    ``reply`` holds the cut reply so callers can log it (never use it as a result).
+    """
+
+    def __init__(self, message: str, reply: ChatReply | None = None) -> None:
+        super().__init__(message)
+        self.reply = reply
 
 
 class LLMBudgetExceeded(LLMError):
@@ -338,7 +345,8 @@ class LLMClient:
         if result.finish_reason == "length":
             raise LLMTruncated(
                 f"The reply from {result.model!r} was cut at the token limit ({request['max_tokens']} completion "
-                "tokens) and is rejected; raise max_tokens or ask for shorter code."
+                "tokens) and is rejected; raise max_tokens or ask for shorter code.",
+                reply=result,
             )
         return result
 
