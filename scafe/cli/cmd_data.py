@@ -1,9 +1,86 @@
-"""CLI commands for this area (being built)."""
+"""``scafe phantoms`` (render the synthetic scar dataset) and ``scafe data check`` (validate a dataset)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
+
+from scafe.cli._common import EXIT_FAILURE, console, progress_bar, stdout
+
+data_app = typer.Typer(
+    name="data",
+    help="Inspect and validate user datasets (CSV manifest + image/mask files).",
+    no_args_is_help=True,
+)
+
+
+def phantoms(
+    n: int = typer.Option(200, "--n", "-n", min=1, help="Number of phantoms to render."),
+    seed: int = typer.Option(0, "--seed", "-s", help="Seed of the set; same arguments give byte-identical files."),
+    size: int = typer.Option(256, "--size", help="Image side in pixels (square images, 32..4096)."),
+    out: Path = typer.Option(Path("phantoms"), "--out", "-o", help="Output folder (created; files are overwritten)."),
+    profile: str = typer.Option("default", "--profile", help="Nuisance ranges: 'default' or 'hard' (wider)."),
+    keloid_fraction: float = typer.Option(0.5, "--keloid-fraction", min=0.0, max=1.0, help="Probability that a phantom is a keloid."),
+    contact_sheet: bool = typer.Option(False, "--contact-sheet", help="Also write OUT/contact_sheet.png, a grid with mask outlines."),
+    workers: int | None = typer.Option(None, "--workers", "-w", min=1, help="Worker processes (default: all cores)."),
+) -> None:
+    """Render synthetic skin photographs with a keloid or hypertrophic scar, masks and ground truth."""
+    import time
+    from collections import Counter
+
+    from scafe.data.phantoms import generate_phantoms
+
+    start = time.perf_counter()
+    with progress_bar() as bar:
+        task = bar.add_task("rendering phantoms", total=n)
+        manifest = generate_phantoms(
+            out, n=n, seed=seed, size=size, profile=profile, keloid_fraction=keloid_fraction,
+            workers=workers, contact_sheet=contact_sheet,
+            progress=lambda done, total: bar.update(task, completed=done),
+        )
+    seconds = time.perf_counter() - start
+    import csv
+
+    with manifest.open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    labels = Counter(r["label"] for r in rows)
+    n_distractors = sum(len([p for p in r["distractors"].split(";") if p]) for r in rows)
+    stdout.print(
+        f"Wrote {len(rows)} phantoms ({labels['keloid']} keloid, {labels['hypertrophic']} hypertrophic), "
+        f"{size}x{size} px, profile {profile}, seed {seed}, {n_distractors} distractor masks, "
+        f"in {seconds:.1f} s ({len(rows) / seconds:.1f}/s)."
+    )
+    stdout.print(f"manifest: {manifest}")
+    if contact_sheet:
+        stdout.print(f"contact sheet: {manifest.parent / 'contact_sheet.png'}")
+
+
+@data_app.command("check")
+def check(
+    path: Path = typer.Argument(..., help="Dataset folder (holding manifest.csv) or a manifest CSV file."),
+    labels: str = typer.Option(
+        "keloid,hypertrophic", "--labels", help="Comma-separated allowed labels; any other label is a bad row."
+    ),
+    write_bad: Path | None = typer.Option(None, "--write-bad", help="Also write the bad rows to this CSV file."),
+) -> None:
+    """List every bad row of a dataset with its reason; exit 1 if there is any."""
+    from scafe.data.dataset import check_dataset, write_bad_rows
+
+    allowed = tuple(x.strip() for x in labels.split(",") if x.strip())
+    bad = check_dataset(path, labels=allowed)
+    if write_bad is not None:
+        write_bad_rows(bad, write_bad)
+    if not bad:
+        stdout.print(f"{path}: no bad rows.")
+        return
+    for row in bad:
+        stdout.print(f"row {row.row} (id {row.id}): {row.reason}", highlight=False, markup=False)
+    console.print(f"[red]{len(bad)} bad row(s)[/red] in {path}")
+    raise typer.Exit(EXIT_FAILURE)
 
 
 def register(app: typer.Typer) -> None:
-    """Attach this module's commands to the root app."""
+    """Attach ``scafe phantoms`` and ``scafe data ...`` to the root app."""
+    app.command("phantoms")(phantoms)
+    app.add_typer(data_app, name="data")

@@ -1,0 +1,204 @@
+"""Phantom parameter ranges and their sampling (CLINICAL.md, "Phantom parameters").
+
+Class-informative variables have *overlapping* class ranges on purpose; nuisance variables are
+drawn from the same distribution for both classes, so any classifier that relies on them is at
+chance. ``--profile hard`` widens the nuisance ranges (never the class ranges).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from scafe.errors import UsageError
+
+LABELS = ("keloid", "hypertrophic")
+PROFILES = ("default", "hard")
+KELOID_SHAPES = ("ovoid", "dumbbell", "nodular")
+
+# (low, high) per class. Units: ratio, count, fraction of equivalent radius, mm, a* units, /cm^2.
+CLASS_RANGES: dict[str, dict[str, tuple[float, float]]] = {
+    "hypertrophic": {
+        "extension_ratio": (0.85, 1.15),
+        "pseudopod_count": (0, 1),
+        "pseudopod_length": (0.10, 0.30),
+        "solidity": (0.88, 0.98),
+        "height_mm": (0.5, 4.0),
+        "gloss": (0.03, 0.25),
+        "central_delta_a": (2.0, 15.0),
+        "rim_delta_a": (0.0, 3.0),
+        "rim_width_mm": (1.0, 5.0),
+        "melanin_scale": (0.7, 1.3),
+        "telangiectasia_density": (0.0, 2.0),
+        "relief": (0.05, 0.40),
+    },
+    "keloid": {
+        "extension_ratio": (1.2, 4.0),
+        "pseudopod_count": (1, 8),
+        "pseudopod_length": (0.10, 0.60),
+        "solidity": (0.60, 0.90),
+        "height_mm": (2.0, 10.0),
+        "gloss": (0.15, 0.60),
+        "central_delta_a": (2.0, 15.0),
+        "rim_delta_a": (2.0, 10.0),
+        "rim_width_mm": (1.0, 5.0),
+        "melanin_scale": (0.9, 1.8),
+        "telangiectasia_density": (0.0, 5.0),
+        "relief": (0.0, 0.25),
+    },
+}
+
+# Nuisance ranges per profile. px_per_mm is quoted at the 512 px reference resolution (the
+# exported value is scaled to the rendered size); blur sigma at 256 px, likewise scaled.
+NUISANCE_RANGES: dict[str, dict[str, tuple[float, float]]] = {
+    "default": {
+        "ita": (-50.0, 70.0),
+        "hb_baseline": (0.15, 0.30),
+        "color_temp_k": (3000.0, 6500.0),
+        "wb": (0.90, 1.10),
+        "illum_gradient": (0.0, 0.40),
+        "vignette": (0.0, 0.40),
+        "light_elevation_deg": (30.0, 80.0),
+        "hair_density": (0.0, 40.0),
+        "skin_texture": (0.0, 1.0),
+        "px_per_mm_ref": (5.0, 20.0),
+        "tilt_deg": (0.0, 25.0),
+        "blur_sigma_ref": (0.0, 2.0),
+        "noise_sigma": (0.0, 0.03),
+        "jpeg_quality": (50.0, 95.0),
+        "n_distractors": (0, 3),
+    },
+    "hard": {
+        "ita": (-58.0, 78.0),
+        "hb_baseline": (0.10, 0.40),
+        "color_temp_k": (2700.0, 8000.0),
+        "wb": (0.80, 1.20),
+        "illum_gradient": (0.0, 0.60),
+        "vignette": (0.0, 0.60),
+        "light_elevation_deg": (20.0, 85.0),
+        "hair_density": (0.0, 60.0),
+        "skin_texture": (0.0, 1.5),
+        "px_per_mm_ref": (4.0, 24.0),
+        "tilt_deg": (0.0, 35.0),
+        "blur_sigma_ref": (0.0, 3.0),
+        "noise_sigma": (0.0, 0.05),
+        "jpeg_quality": (30.0, 95.0),
+        "n_distractors": (0, 5),
+    },
+}
+
+REFERENCE_SIZE = 512  # px_per_mm ranges are quoted at this image size
+BLUR_REFERENCE_SIZE = 256
+
+
+@dataclass(frozen=True)
+class LesionParams:
+    """Target values of the class-informative variables for one phantom (before rendering)."""
+
+    label: str
+    shape: str
+    extension_ratio: float
+    pseudopod_count: int
+    pseudopod_lengths: tuple[float, ...]
+    solidity: float
+    height_mm: float
+    gloss: float
+    central_delta_a: float
+    rim_delta_a: float
+    rim_width_mm: float
+    melanin_scale: float
+    telangiectasia_density: float
+    relief: float
+
+
+@dataclass(frozen=True)
+class SceneParams:
+    """Nuisance values for one phantom (camera, light, skin); independent of the class."""
+
+    ita: float
+    hb_baseline: float
+    color_temp_k: float
+    wb: tuple[float, float, float]
+    illum_gradient: float
+    vignette: float
+    light_elevation_deg: float
+    light_azimuth_deg: float
+    hair_density: float
+    skin_texture: float
+    px_per_mm: float
+    rotation_deg: float
+    tilt_deg: float
+    blur_sigma: float
+    noise_sigma: float
+    jpeg_quality: int
+    n_distractors: int
+    wound_framing: float  # wound length / field of view, the photographer's framing
+    wound_aspect: float  # wound length / width, 2.5-10 (class-independent)
+
+
+def check_profile(profile: str) -> None:
+    """Raise ``UsageError`` unless ``profile`` is one of ``PROFILES``."""
+    if profile not in PROFILES:
+        raise UsageError(f"Unknown phantom profile {profile!r}; use one of {', '.join(PROFILES)}.")
+
+
+def _u(rng: np.random.Generator, bounds: tuple[float, float]) -> float:
+    return float(rng.uniform(bounds[0], bounds[1]))
+
+
+def sample_lesion(rng: np.random.Generator, label: str) -> LesionParams:
+    """Draw the class-informative targets of one lesion of class ``label``."""
+    r = CLASS_RANGES[label]
+    if label == "keloid":
+        shape = str(rng.choice(KELOID_SHAPES))
+        count = int(rng.integers(r["pseudopod_count"][0], r["pseudopod_count"][1] + 1))
+        # extension is log-uniform: doubling is as likely as going from 1.2 to 2.4
+        ext = float(np.exp(rng.uniform(np.log(r["extension_ratio"][0]), np.log(r["extension_ratio"][1]))))
+    else:
+        shape = "band"
+        count = int(rng.random() < 0.3)
+        ext = _u(rng, r["extension_ratio"])
+    lengths = tuple(_u(rng, r["pseudopod_length"]) for _ in range(count))
+    return LesionParams(
+        label=label,
+        shape=shape,
+        extension_ratio=ext,
+        pseudopod_count=count,
+        pseudopod_lengths=lengths,
+        solidity=_u(rng, r["solidity"]),
+        height_mm=_u(rng, r["height_mm"]),
+        gloss=_u(rng, r["gloss"]),
+        central_delta_a=_u(rng, r["central_delta_a"]),
+        rim_delta_a=_u(rng, r["rim_delta_a"]),
+        rim_width_mm=_u(rng, r["rim_width_mm"]),
+        melanin_scale=_u(rng, r["melanin_scale"]),
+        telangiectasia_density=_u(rng, r["telangiectasia_density"]),
+        relief=_u(rng, r["relief"]),
+    )
+
+
+def sample_scene(rng: np.random.Generator, profile: str, size: int) -> SceneParams:
+    """Draw the nuisance variables of one phantom rendered at ``size`` x ``size`` pixels."""
+    n = NUISANCE_RANGES[profile]
+    return SceneParams(
+        ita=_u(rng, n["ita"]),
+        hb_baseline=_u(rng, n["hb_baseline"]),
+        color_temp_k=_u(rng, n["color_temp_k"]),
+        wb=(_u(rng, n["wb"]), _u(rng, n["wb"]), _u(rng, n["wb"])),
+        illum_gradient=_u(rng, n["illum_gradient"]),
+        vignette=_u(rng, n["vignette"]),
+        light_elevation_deg=_u(rng, n["light_elevation_deg"]),
+        light_azimuth_deg=_u(rng, (0.0, 360.0)),
+        hair_density=_u(rng, n["hair_density"]) if rng.random() < 0.6 else 0.0,
+        skin_texture=_u(rng, n["skin_texture"]),
+        px_per_mm=_u(rng, n["px_per_mm_ref"]) * size / REFERENCE_SIZE,
+        rotation_deg=_u(rng, (0.0, 360.0)),
+        tilt_deg=_u(rng, n["tilt_deg"]),
+        blur_sigma=_u(rng, n["blur_sigma_ref"]) * size / BLUR_REFERENCE_SIZE,
+        noise_sigma=_u(rng, n["noise_sigma"]),
+        jpeg_quality=int(rng.integers(int(n["jpeg_quality"][0]), int(n["jpeg_quality"][1]) + 1)),
+        n_distractors=int(rng.integers(n["n_distractors"][0], n["n_distractors"][1] + 1)),
+        wound_framing=_u(rng, (0.35, 0.60)),
+        wound_aspect=float(np.exp(rng.uniform(np.log(2.5), np.log(10.0)))),
+    )

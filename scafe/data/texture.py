@@ -1,0 +1,96 @@
+"""Procedural nuisance textures drawn in pixel space: smooth noise, pores, hair, vessels."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+from scipy import ndimage
+
+
+def smooth_noise(rng: np.random.Generator, shape: tuple[int, int], sigma_px: float) -> np.ndarray:
+    """Gaussian-filtered white noise rescaled to unit standard deviation (correlation ~ sigma_px).
+
+    Generated at a reduced resolution when ``sigma_px`` is large (same statistics, less work).
+    """
+    factor = int(max(1, min(8, sigma_px // 3)))
+    small = (max(2, -(-shape[0] // factor)), max(2, -(-shape[1] // factor)))
+    field = ndimage.gaussian_filter(rng.standard_normal(small), max(sigma_px / factor, 0.5), mode="wrap")
+    if factor > 1:
+        field = cv2.resize(field, (shape[1], shape[0]), interpolation=cv2.INTER_CUBIC)
+    field = field[: shape[0], : shape[1]]
+    return (field - field.mean()) / (field.std() + 1e-12)
+
+
+def multiscale_noise(rng: np.random.Generator, shape: tuple[int, int], sigmas: tuple[float, ...]) -> np.ndarray:
+    """Sum of ``smooth_noise`` octaves with 1/octave weights, unit standard deviation."""
+    total = sum(smooth_noise(rng, shape, s) / (i + 1) for i, s in enumerate(sigmas))
+    return total / (np.std(total) + 1e-12)
+
+
+def pores(rng: np.random.Generator, shape: tuple[int, int], px_per_mm: float, density_per_mm2: float) -> np.ndarray:
+    """Pore map in [0, 1]: small blurred dots, ``density_per_mm2`` of them (about 0.3 mm wide)."""
+    area_mm2 = shape[0] * shape[1] / px_per_mm**2
+    count = int(min(rng.poisson(max(density_per_mm2 * area_mm2, 0.0)), shape[0] * shape[1] // 12))
+    canvas = np.zeros(shape, np.float32)
+    if count:
+        ys = rng.integers(0, shape[0], count)
+        xs = rng.integers(0, shape[1], count)
+        canvas[ys, xs] = rng.uniform(0.5, 1.0, count)
+        canvas = ndimage.gaussian_filter(canvas, max(0.15 * px_per_mm, 0.6))
+        canvas /= canvas.max() + 1e-12
+    return canvas
+
+
+def random_curves(
+    rng: np.random.Generator,
+    count: int,
+    start_xy: np.ndarray,
+    length_px: np.ndarray,
+    wiggle: float,
+    steps: int = 8,
+    heading: float | None = None,
+    spread: float = np.pi,
+) -> list[np.ndarray]:
+    """``count`` random-walk polylines (int32 point arrays for cv2) from ``start_xy``.
+
+    Directions are ``heading`` +- ``spread`` radians (uniformly random when ``heading`` is None).
+    """
+    curves = []
+    base = rng.uniform(0, 2 * np.pi) if heading is None else heading
+    for k in range(count):
+        heading_k = base + rng.uniform(-spread, spread)
+        turns = np.cumsum(rng.normal(0, wiggle, steps))
+        seg = length_px[k] / steps
+        dx = np.cos(heading_k + turns) * seg
+        dy = np.sin(heading_k + turns) * seg
+        pts = start_xy[k] + np.cumsum(np.stack([dx, dy], 1), 0)
+        pts = np.vstack([start_xy[k], pts])
+        curves.append(np.round(pts * 16).astype(np.int32))  # 4 fractional bits for cv2 anti-aliasing
+    return curves
+
+
+def draw_curves(shape: tuple[int, int], curves: list[np.ndarray], thickness: np.ndarray) -> np.ndarray:
+    """Rasterise anti-aliased polylines into a float coverage map in [0, 1]."""
+    canvas = np.zeros(shape, np.uint8)
+    for pts, th in zip(curves, thickness, strict=True):
+        cv2.polylines(canvas, [pts.reshape(-1, 1, 2)], False, 255, int(max(1, round(th))), cv2.LINE_AA, shift=4)
+    return canvas.astype(np.float32) / 255.0
+
+
+def hair(
+    rng: np.random.Generator, shape: tuple[int, int], px_per_mm: float, density_per_cm2: float, size: int
+) -> np.ndarray:
+    """Hair coverage in [0, 1]: ``density_per_cm2`` hairs 3-15 mm long, 1-4 px wide at 512 px."""
+    area_cm2 = shape[0] * shape[1] / (px_per_mm * 10) ** 2
+    count = int(min(rng.poisson(density_per_cm2 * area_cm2), 1500))
+    if count == 0:
+        return np.zeros(shape, np.float32)
+    margin = 0.1 * max(shape)
+    starts = rng.uniform(-margin, np.array([shape[1], shape[0]]) + margin, size=(count, 2))
+    lengths = rng.uniform(2.0, 10.0, count) * px_per_mm
+    # hair on one body site mostly grows one way: a shared direction plus spread
+    curves = random_curves(rng, count, starts, lengths, wiggle=0.08, heading=rng.uniform(0, 2 * np.pi), spread=0.5)
+    width = rng.uniform(1.0, 4.0) * size / 512  # one person's hair has one calibre
+    cover = draw_curves(shape, curves, np.full(count, max(width, 1.0)))
+    # thin hairs cover less than a pixel: fade them instead of drawing them 1 px wide and opaque
+    return cover * min(1.0, 0.35 + width / 3) * rng.uniform(0.5, 0.85)

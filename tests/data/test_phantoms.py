@@ -1,0 +1,160 @@
+"""Phantom renderer: contract fields, determinism, ground-truth consistency, CLI."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from scafe.data.phantoms import (
+    LATENT_COLUMNS,
+    MANIFEST_COLUMNS,
+    NUISANCE_COLUMNS,
+    VSS_COLUMNS,
+    cached_phantom_set,
+    generate_phantoms,
+    render_phantom,
+    vss_scores,
+)
+from scafe.errors import UsageError
+
+CONTRACT_LATENTS = """latent_extension_ratio, latent_pseudopod_count, latent_pseudopod_length, latent_solidity,
+  latent_aspect_ratio, latent_height_mm, latent_gloss, latent_central_delta_a, latent_rim_delta_a,
+  latent_rim_width_mm, latent_melanin_scale, latent_telangiectasia_density, latent_relief,
+  latent_color_delta_e, latent_area_mm2"""
+CONTRACT_NUISANCE = """nuisance_ita, nuisance_hb_baseline, nuisance_color_temp_k, nuisance_wb_r, nuisance_wb_g, nuisance_wb_b,
+  nuisance_illum_gradient, nuisance_vignette, nuisance_light_elevation_deg, nuisance_light_azimuth_deg,
+  nuisance_hair_density, nuisance_skin_texture, nuisance_px_per_mm, nuisance_rotation_deg, nuisance_tilt_deg,
+  nuisance_blur_sigma, nuisance_noise_sigma, nuisance_jpeg_quality, nuisance_n_distractors"""
+
+
+def _names(text: str) -> list[str]:
+    return [t.strip() for t in text.replace("\n", " ").split(",")]
+
+
+def test_column_names_match_the_contract(project_root: Path) -> None:
+    assert list(LATENT_COLUMNS) == _names(CONTRACT_LATENTS)
+    assert list(NUISANCE_COLUMNS) == _names(CONTRACT_NUISANCE)
+    assert VSS_COLUMNS == ("vss_vascularity", "vss_pigmentation", "vss_height", "vss_observable_total")
+    contracts = (project_root / "docs" / "CONTRACTS.md").read_text()
+    for name in (*LATENT_COLUMNS, *NUISANCE_COLUMNS, *VSS_COLUMNS):
+        assert name in contracts, name
+    assert MANIFEST_COLUMNS[:5] == ("id", "image", "mask", "label", "wound")
+
+
+@pytest.mark.parametrize("index", [0, 1, 2, 3, 4, 5])
+def test_render_phantom_fields(index: int) -> None:
+    ph = render_phantom(index, seed=7, size=96)
+    assert ph.id == f"ph{index:05d}"
+    assert ph.label in ("keloid", "hypertrophic")
+    assert ph.image.shape == (96, 96, 3)
+    assert ph.image.dtype == np.uint8
+    assert ph.mask.shape == (96, 96)
+    assert ph.mask.dtype == bool
+    assert ph.mask.any()
+    assert ph.wound.dtype == bool
+    assert ph.wound.any()
+    assert set(ph.latents) == set(LATENT_COLUMNS)
+    assert set(ph.nuisance) == set(NUISANCE_COLUMNS)
+    assert set(ph.vss) == set(VSS_COLUMNS)
+    assert all(np.isfinite(v) for v in (*ph.latents.values(), *ph.nuisance.values()))
+    for key, dmask in ph.distractors.items():
+        assert dmask.shape == (96, 96), key
+        assert dmask.dtype == bool, key
+        assert dmask.any(), key
+        assert not (dmask & ph.mask).any(), f"distractor {key} overlaps the lesion"
+    assert ph.nuisance["nuisance_n_distractors"] == len(ph.distractors)
+
+
+def test_render_phantom_is_pure() -> None:
+    a = render_phantom(3, seed=11, size=64)
+    b = render_phantom(3, seed=11, size=64)
+    c = render_phantom(3, seed=12, size=64)
+    assert np.array_equal(a.image, b.image)
+    assert np.array_equal(a.mask, b.mask)
+    assert a.latents == b.latents
+    assert not np.array_equal(a.image, c.image)
+
+
+def test_keloid_grows_beyond_its_wound_and_hypertrophic_stays_near_it() -> None:
+    seen = set()
+    for i in range(16):
+        ph = render_phantom(i, seed=5, size=128)
+        seen.add(ph.label)
+        covered = (ph.wound & ph.mask).sum() / ph.wound.sum()
+        if ph.label == "keloid":
+            assert covered > 0.95
+            assert ph.latents["latent_extension_ratio"] > 1.1
+            assert ph.latents["latent_pseudopod_count"] >= 1
+        else:
+            assert 0.6 < ph.latents["latent_extension_ratio"] < 1.4
+    assert seen == {"keloid", "hypertrophic"}
+
+
+def test_keloid_fraction_extremes() -> None:
+    assert {render_phantom(i, seed=1, size=48, keloid_fraction=1.0).label for i in range(5)} == {"keloid"}
+    assert {render_phantom(i, seed=1, size=48, keloid_fraction=0.0).label for i in range(5)} == {"hypertrophic"}
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "needle"),
+    [({"size": 8}, "size"), ({"profile": "medium"}, "profile"), ({"keloid_fraction": 1.5}, "keloid_fraction")],
+)
+def test_bad_arguments_are_usage_errors(kwargs: dict, needle: str) -> None:
+    with pytest.raises(UsageError, match=needle):
+        render_phantom(0, seed=0, **kwargs)
+
+
+def test_vss_bands() -> None:
+    assert vss_scores(1.0, 1.0, 0.3) == {"vss_vascularity": 0.0, "vss_pigmentation": 0.0, "vss_height": 0.0,
+                                          "vss_observable_total": 0.0}
+    v = vss_scores(12.0, 1.5, 6.0)
+    assert (v["vss_vascularity"], v["vss_pigmentation"], v["vss_height"]) == (3.0, 2.0, 3.0)
+    assert vss_scores(4.0, 0.7, 1.0)["vss_pigmentation"] == 1.0
+    assert vss_scores(7.0, 1.0, 3.0)["vss_observable_total"] == 4.0
+
+
+def _digest(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_generate_is_byte_identical_across_worker_counts(tmp_path: Path) -> None:
+    one = generate_phantoms(tmp_path / "a", n=6, seed=4, size=64, workers=1)
+    two = generate_phantoms(tmp_path / "b", n=6, seed=4, size=64, workers=2)
+    assert _digest(one.parent) == _digest(two.parent)
+    with one.open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert list(rows[0]) == list(MANIFEST_COLUMNS)
+    assert [r["id"] for r in rows] == [f"ph{i:05d}" for i in range(6)]
+    for row in rows:
+        for col in ("image", "mask", "wound"):
+            assert (one.parent / row[col]).is_file()
+        for rel in filter(None, row["distractors"].split(";")):
+            assert (one.parent / rel).is_file()
+            assert rel.startswith(f"distractors/{row['id']}_")
+
+
+def test_cached_phantom_set_reuses_the_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SCAFE_CACHE", str(tmp_path))
+    first = cached_phantom_set(4, 9, 48)
+    stamp = (first / "manifest.csv").stat().st_mtime_ns
+    second = cached_phantom_set(4, 9, 48)
+    assert first == second
+    assert (second / "manifest.csv").stat().st_mtime_ns == stamp
+    assert first.parent == tmp_path / "phantoms"
+    assert not [p for p in first.parent.iterdir() if p.name.startswith(".")]  # no temp dirs left
+
+
+def test_cli_phantoms(tmp_path: Path) -> None:
+    from scafe.cli import main
+
+    code = main(["phantoms", "--n", "3", "--seed", "2", "--size", "64", "--out", str(tmp_path / "p"),
+                 "--workers", "1", "--contact-sheet"])
+    assert code == 0
+    assert (tmp_path / "p" / "manifest.csv").is_file()
+    assert (tmp_path / "p" / "contact_sheet.png").is_file()
+    assert main(["phantoms", "--n", "1", "--size", "64", "--profile", "bogus", "--out", str(tmp_path / "q")]) == 2
