@@ -94,7 +94,7 @@ def check_criteria(
         if not template_problems:
             console.print(f"[green]ok[/green] templates render for every item of {len(valid)} file(s)")
     for problem in problems:
-        console.print("error: " + problem, highlight=False, markup=False)  # markup off: YAML may hold [brackets]
+        console.print("error: " + problem, highlight=False, markup=False, soft_wrap=True)  # markup off: YAML may hold [brackets]
     if problems:
         console.print(f"{len(problems)} problem(s) in {len(paths)} file(s)", highlight=False)
         raise typer.Exit(EXIT_FAILURE)

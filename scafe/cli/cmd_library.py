@@ -121,6 +121,9 @@ def status(
         table.add_row(row.label, f"[{colour}]{row.state}[/{colour}]" if colour else row.state,
                       row.criterion, row.origin, row.detail)  # fmt: skip
     stdout.print(table)
+    for orphan in lib.orphans():
+        console.print(f"[yellow]unregistered file[/yellow] {orphan} (register it with `scafe library add`, or delete it)",
+                      highlight=False, soft_wrap=True)  # fmt: skip
     counts = {state: sum(r.state == state for r in rows) for state in colours}
     console.print(", ".join(f"{n} {state}" for state, n in counts.items() if n) or "the library is empty")
 
@@ -157,10 +160,10 @@ def verify(
             stdout.print(f"{mark} {r.label}  contract={r.contract} criterion={r.criterion}{rho} ({r.seconds:.1f} s)",
                          highlight=False)  # fmt: skip
             for failure in r.failures:
-                stdout.print(f"      {failure}", highlight=False, markup=False)
+                stdout.print(f"      {failure}", highlight=False, markup=False, soft_wrap=True)
     if failing:
         console.print(f"{len(failing)} of {len(results)} active entries failed: "
-                      + ", ".join(r.label for r in failing), highlight=False, markup=False)  # fmt: skip
+                      + ", ".join(r.label for r in failing), highlight=False, markup=False, soft_wrap=True)  # fmt: skip
         raise typer.Exit(EXIT_FAILURE)
     console.print(f"{len(results)} active entries verified (library {lib.version_id})", highlight=False)
 

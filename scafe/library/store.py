@@ -169,6 +169,12 @@ class Library:
                 f"source of {entry.label} is missing at {str(self.file_path(entry))!r}; restore it from git"
             ) from None
 
+    def orphans(self) -> list[Path]:
+        """Extractor files on disk that no entry references (a killed write, or not yet registered)."""
+        registered = {e.path for e in self._manifest.entries}
+        found = sorted((self.path / "extractors").glob("*/v*.py"))
+        return [p for p in found if p.relative_to(self.path).as_posix() not in registered]
+
     def features(self) -> dict[str, Entry]:
         """Map every active output key to the entry that produces it."""
         return {key: entry for entry in self.active() for key in entry.outputs}
