@@ -243,31 +243,42 @@ def skimage_features(image: np.ndarray, mask: np.ndarray) -> dict[str, float]:
     return {**_shape2d(m), **_firstorder(x, q_roi), **_glcm(q, n_levels), **_glszm(q, n_levels)}
 
 
+def make_computer(backend: str | None = None) -> Callable[[np.ndarray, np.ndarray], dict[str, float]]:
+    """A function ``(image, mask) -> features`` for ``backend`` (default: :func:`radiomics_backend`).
+
+    A failing case (empty mask, degenerate ROI) gives ``{}`` (a row of NaN) with a logged warning
+    instead of stopping the batch, as PyRadiomics itself does.
+    """
+    backend = backend or radiomics_backend()
+    extractor = _pyradiomics_extractor() if backend == "pyradiomics" else None
+
+    def compute(image: np.ndarray, mask: np.ndarray) -> dict[str, float]:
+        mask = np.asarray(mask, dtype=bool)
+        if mask.sum() < 2:
+            return {}
+        try:
+            with np.errstate(all="ignore"):
+                if extractor is not None:
+                    return _pyradiomics_features(extractor, image, mask)
+                return skimage_features(image, mask)
+        except Exception as exc:  # one bad case must not kill the batch
+            logging.getLogger(__name__).warning("radiomics failed on one case: %s", exc)
+            return {}
+
+    return compute
+
+
 def radiomics_table(
     pairs: Iterable[tuple[str, np.ndarray, np.ndarray]],
     *,
     backend: str | None = None,
     on_item: Callable[[], None] | None = None,
 ) -> pd.DataFrame:
-    """Radiomics features for ``(id, image, mask)`` triples; one row per id, NaN where a case fails.
-
-    A failing case (empty mask, degenerate ROI) gives a row of NaN instead of stopping the batch,
-    as PyRadiomics itself does; ``on_item`` is called after each case (progress bars).
-    """
-    backend = backend or radiomics_backend()
-    extractor = _pyradiomics_extractor() if backend == "pyradiomics" else None
+    """Radiomics features for ``(id, image, mask)`` triples; one row per id (NaN where a case fails)."""
+    compute = make_computer(backend)
     rows: dict[str, dict[str, float]] = {}
     for case_id, image, mask in pairs:
-        try:
-            if extractor is not None:
-                with np.errstate(all="ignore"):
-                    rows[case_id] = _pyradiomics_features(extractor, image, mask)
-            else:
-                with np.errstate(all="ignore"):
-                    rows[case_id] = skimage_features(image, mask)
-        except Exception as exc:  # one bad case must not kill the batch
-            logging.getLogger(__name__).warning("radiomics failed for %s: %s", case_id, exc)
-            rows[case_id] = {}
+        rows[case_id] = compute(image, mask)
         if on_item is not None:
             on_item()
     frame = pd.DataFrame.from_dict(rows, orient="index")
