@@ -1,9 +1,111 @@
-"""CLI commands for this area (being built)."""
+"""``scafe sandbox check`` (static policy + contract battery on one file) and ``scafe sandbox info``."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import typer
+
+from scafe.cli._common import EXIT_FAILURE, EXIT_OK, console, stdout
+
+sandbox_app = typer.Typer(
+    name="sandbox",
+    help="Check an extractor file in the jailed sandbox, and show which isolation layers are active.",
+    no_args_is_help=True,
+)
+
+
+def _emit(payload: dict, as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps(payload, indent=2, allow_nan=True))
+        return
+    from rich.table import Table
+
+    status = payload["status"]
+    colour = "green" if status == "ok" else "red"
+    stdout.print(f"status: [{colour}]{status}[/{colour}]" + (f"  (line {payload['line']})" if payload.get("line") else ""))
+    if payload.get("error"):
+        stdout.print(payload["error"], highlight=False, markup=False)
+    for failure in payload.get("failures", [])[1:]:
+        stdout.print(f"- [{failure['check']}] on {failure['input']}: expected {failure['expected']}; got {failure['got']}",
+                     highlight=False, markup=False)
+    if payload.get("features"):
+        table = Table("feature", "value", title=f"features ({payload.get('features_on', '')})")
+        for key, value in payload["features"].items():
+            table.add_row(key, f"{value:.6g}")
+        stdout.print(table)
+    if "seconds" in payload:
+        stdout.print(f"checked in {payload['seconds']:.2f} s")
+
+
+@sandbox_app.command("check")
+def check(
+    file: Path = typer.Argument(..., help="Extractor module (.py) to check; it is never imported by this process."),
+    image: Path | None = typer.Option(None, "--image", help="Also run on this image (PNG/JPEG/TIFF); needs --mask."),
+    mask: Path | None = typer.Option(None, "--mask", help="Mask for --image (nonzero = lesion)."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of a table."),
+    per_image_seconds: float = typer.Option(10.0, "--per-image-seconds", min=0.01, help="Deadline per image (s)."),
+    memory_mb: int = typer.Option(2048, "--memory-mb", min=16, help="Memory a child may allocate (MiB)."),
+) -> None:
+    """Run the static policy and the contract battery on FILE; exit 0 when it passes, 1 when not."""
+    from scafe.errors import UsageError
+
+    if (image is None) != (mask is None):
+        raise UsageError("--image and --mask go together; give both or neither.")
+    if not file.is_file():
+        raise UsageError(f"extractor file {str(file)!r} does not exist; pass the path of a .py file.")
+    try:
+        source = file.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{str(file)!r} is not UTF-8 text ({exc}); save it as UTF-8.") from exc
+    from sandbox import Limits, validate
+    from sandbox.battery import features_for
+
+    limits = Limits(per_image_seconds=per_image_seconds, memory_mb=memory_mb)
+    with console.status("running the contract battery in the sandbox"):
+        report = validate(source, limits=limits)
+    payload: dict = {"status": report.status.value, "error": report.error, "line": report.line,
+                     "keys": report.keys, "failures": report.to_dict()["failures"],
+                     "seconds": round(report.seconds, 3)}
+    if report.ok:
+        payload.update(features=report.features or {}, features_on="battery image typical_512x512")
+        payload.pop("error"), payload.pop("line")
+        if image is not None and mask is not None:
+            try:
+                from scafe.data.dataset import read_image, read_mask
+            except ImportError as exc:
+                raise UsageError(f"--image needs scafe.data.dataset, which is not available ({exc}).") from exc
+            result = features_for(source, read_image(image), read_mask(mask), limits=limits)
+            if not result.ok:
+                payload = {"status": result.outcome.value, "error": result.error, "line": result.line,
+                           "input": str(image)}
+            else:
+                payload.update(features=result.features, features_on=str(image))
+    _emit(payload, as_json)
+    raise typer.Exit(EXIT_OK if payload["status"] == "ok" else EXIT_FAILURE)
+
+
+@sandbox_app.command("info")
+def info(as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of a table.")) -> None:
+    """Show which sandbox layers (static, RestrictedPython, rlimits, seccomp, Landlock, ...) are active here."""
+    from sandbox import layers_info
+
+    data = layers_info()
+    if as_json:
+        typer.echo(json.dumps(data, indent=2))
+        return
+    from rich.table import Table
+
+    table = Table("layer", "active", "detail", title="sandbox layers on this machine")
+    for name, layer in data["layers"].items():
+        table.add_row(name, "[green]yes[/green]" if layer["active"] else "[red]no[/red]", layer["detail"])
+    stdout.print(table)
+    plat = data["platform"]
+    stdout.print(f"{plat['system']} {plat['kernel']} {plat['machine']}, Python {plat['python']}, "
+                 f"child start {plat['child_start_ms']} ms")
 
 
 def register(app: typer.Typer) -> None:
-    """Attach this module's commands to the root app."""
+    """Attach ``scafe sandbox ...`` to the root app."""
+    app.add_typer(sandbox_app, name="sandbox")

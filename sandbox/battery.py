@@ -1,0 +1,240 @@
+"""The contract battery: what every candidate must survive before anything else.
+
+:func:`validate` runs the static policy, the text checks (docstring, ``extract(image, mask)``),
+then the candidate in one jailed child over :func:`battery_inputs` (8x8 up to 2048x1536; empty,
+one-pixel, full, border-touching and multi-component masks; dark, saturated, G>R and
+non-contiguous images). Checks: no exception, same keys everywhere, finite values (NaN only for
+the empty mask and only when the docstring mentions NaN), determinism (re-runs in the same child
+must be equal, which also catches hidden state), inputs unmodified, per-image deadline, and a
+uint8 wrap-around probe (see :func:`wraparound_failures`).
+
+Each :class:`CheckFailure` names the check, the input, expected and got: that text is what the
+repair prompt shows the LLM (:meth:`ValidationReport.repair_text`).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from sandbox.battery_inputs import WRAP_PROBES, BatteryInput, battery_inputs
+from sandbox.runner import ExtractorRunner, Limits, Outcome, RunResult
+from sandbox.static import contract_problems, docstring_mentions_nan
+
+RERUN_INPUTS = ("tiny_8x8", "multi_component_128x128", "g_gt_r_128x128", "noncontiguous_120x160", "typical_512x512")
+MAX_FAILURES = 12
+
+
+@dataclass
+class CheckFailure:
+    """One failed check: which, on which input, expected vs got (and the source line if known)."""
+
+    check: str
+    input: str
+    expected: str
+    got: str
+    line: int | None = None
+    outcome: str = Outcome.failed.value
+
+    def text(self) -> str:
+        """One line for humans and for the repair prompt."""
+        where = f" (line {self.line})" if self.line else ""
+        return f"[{self.check}] on {self.input}{where}: expected {self.expected}; got {self.got}"
+
+
+@dataclass
+class ValidationReport:
+    """Result of :func:`validate`; ``status`` is ``ok`` or the outcome of the first failure."""
+
+    status: Outcome
+    keys: list[str] = field(default_factory=list)
+    failures: list[CheckFailure] = field(default_factory=list)
+    seconds: float = 0.0
+    runs: list[dict[str, Any]] = field(default_factory=list)
+    layers: dict[str, Any] | None = None
+    features: dict[str, float] | None = None  # values on the typical 512x512 battery image
+
+    @property
+    def ok(self) -> bool:
+        """True when every check passed."""
+        return self.status is Outcome.ok
+
+    @property
+    def error(self) -> str | None:
+        """Text of the first failure (None when ok)."""
+        return self.failures[0].text() if self.failures else None
+
+    @property
+    def line(self) -> int | None:
+        """Source line of the first failure, when known."""
+        return self.failures[0].line if self.failures else None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready summary (stored as the library entry's ``validation["contract"]``)."""
+        slowest = max((r["seconds"] for r in self.runs), default=0.0)
+        return {
+            "status": self.status.value,
+            "ok": self.ok,
+            "keys": list(self.keys),
+            "failures": [asdict(f) for f in self.failures],
+            "seconds": round(self.seconds, 4),
+            "max_image_seconds": round(slowest, 4),
+            "n_inputs": len({r["input"] for r in self.runs}),
+        }
+
+    def repair_text(self) -> str:
+        """What the repair prompt shows the LLM: every failure, one per line, with a fix hint."""
+        if self.ok:
+            return "The extractor passed the contract battery."
+        lines = [f"The extractor failed the sandbox contract battery (status: {self.status.value})."]
+        lines += [f"- {f.text()}" for f in self.failures]
+        lines.append(
+            "Rules: define extract(image, mask) with a module docstring; image is (H, W, 3) uint8 RGB and "
+            "read-only, mask is (H, W) bool; return a plain dict of snake_case str -> float with the same "
+            "keys for every image; convert to float before subtracting uint8 channels; NaN only for an "
+            "empty mask and say so in the docstring; only the modules in sandbox/policy.py; write "
+            "'a[i] = a[i] + x' instead of 'a[i] += x'."
+        )
+        return "\n".join(lines)
+
+
+def _fail_from_run(name: str, result: RunResult) -> CheckFailure:
+    error = (result.error or "").strip()
+    if result.outcome is Outcome.failed and "read-only" in error:
+        return CheckFailure("inputs_unmodified", name, "inputs left unchanged (work on a copy, e.g. "
+                            "image.astype(float))", error.splitlines()[-1], result.line)
+    check = {Outcome.timeout: "time_budget", Outcome.rejected: "policy",
+             Outcome.invalid_output: "output_type"}.get(result.outcome, "no_exception")
+    expected = {"time_budget": "a result within the per-image deadline", "policy": "only allowlisted "
+                "modules, names and attributes", "output_type": "a plain dict of str -> float"}.get(
+        check, "extract() returns without an exception")
+    return CheckFailure(check, name, expected, error or result.outcome.value, result.line, result.outcome.value)
+
+
+def _same(a: float, b: float) -> bool:
+    return (math.isnan(a) and math.isnan(b)) or a == b
+
+
+def wraparound_failures(values: dict[str, dict[str, float]]) -> list[CheckFailure]:
+    """Metamorphic uint8 wrap-around probe over the four ``wrap_*`` images.
+
+    The probes share everything except ``d = R - G``: ``E`` (d = +60), ``A`` (+1), ``B`` (-1) and
+    ``F`` (-60). A correct extractor is a *continuous or monotone* function along this path, so
+    ``f(B)`` lies within the hull of ``f(E)`` and ``f(F)`` or barely moves from ``f(A)``. ``r - g``
+    on uint8 instead maps d = -1 to 255: ``f(B)`` jumps outside the hull by more than the whole
+    E->A and B->F variation. Flagged when both hold, per key::
+
+        f(B) not in [min(fE, fF), max(fE, fF)]  and  |fB - fA| > max(|fA - fE|, |fF - fB|)
+
+    Threshold features (R > G fraction) and V-shaped ones (|R - G|) pass; only spikes fail.
+    """
+    names = [p[0] for p in WRAP_PROBES]
+    if not all(n in values for n in names):
+        return []
+    out: list[CheckFailure] = []
+    for key in values[names[0]]:
+        fe, fa, fb, ff = (values[n].get(key, math.nan) for n in names)
+        if not all(math.isfinite(v) for v in (fe, fa, fb, ff)):
+            continue
+        tol = 1e-9 * (1.0 + max(abs(fe), abs(ff)))
+        outside = fb < min(fe, ff) - tol or fb > max(fe, ff) + tol
+        if outside and abs(fb - fa) > max(abs(fa - fe), abs(ff - fb)) + tol:
+            out.append(CheckFailure(
+                "uint8_wraparound", "wrap_* probes (R-G = +60, +1, -1, -60)",
+                f"{key!r} to change smoothly when G passes R (values {fe:.4g}, {fa:.4g}, ..., {ff:.4g})",
+                f"{fb:.4g} at R-G = -1: convert channels to float before subtracting"))
+    return out
+
+
+def validate(source: str, *, limits: Limits | None = None) -> ValidationReport:
+    """Static policy, contract text checks, then the battery in one jailed child."""
+    start = time.perf_counter()
+    limits = limits or Limits()
+    runner = ExtractorRunner(source, limits=limits)
+    if not runner.static.ok:
+        failure = CheckFailure("static_policy", "source", "code within the sandbox policy",
+                               runner.static.reason or "rejected", runner.static.line, Outcome.rejected.value)
+        return ValidationReport(Outcome.rejected, failures=[failure], seconds=time.perf_counter() - start)
+    failures = [CheckFailure(check, "source", expected, got, line)
+                for check, line, expected, got in contract_problems(source)]
+    nan_ok = docstring_mentions_nan(source)
+    report = ValidationReport(Outcome.ok)
+    values: dict[str, dict[str, float]] = {}
+    inputs = battery_inputs()
+    with runner:
+        report.layers = runner.layers
+        for item in inputs:
+            result = runner.run(item.image, item.mask, noncontiguous=item.noncontiguous, check_inputs=True)
+            report.runs.append({"input": item.name, "outcome": result.outcome.value, "seconds": result.seconds})
+            if not result.ok:
+                failures.append(_fail_from_run(item.name, result))
+                if result.outcome in (Outcome.rejected, Outcome.timeout, Outcome.crashed, Outcome.resource_limit):
+                    break  # the same will happen on every other image; do not burn deadlines
+                continue
+            values[item.name] = result.features or {}
+            failures += _output_failures(item, result, values, nan_ok)
+            if len(failures) >= MAX_FAILURES:
+                break
+        else:
+            failures += _rerun_failures(runner, inputs, values)
+    failures += wraparound_failures(values)
+    report.failures = failures[:MAX_FAILURES]
+    report.keys = sorted(next(iter(values.values()), {}))
+    report.features = values.get("typical_512x512")
+    if report.failures:
+        report.status = Outcome(report.failures[0].outcome)
+    report.seconds = time.perf_counter() - start
+    return report
+
+
+def _output_failures(item: BatteryInput, result: RunResult, values: dict[str, dict[str, float]],
+                     nan_ok: bool) -> list[CheckFailure]:
+    out: list[CheckFailure] = []
+    features = result.features or {}
+    first_name, first = next(iter(values.items()))
+    if sorted(features) != sorted(first):
+        out.append(CheckFailure("same_keys", item.name, f"the keys returned for {first_name}: {sorted(first)}",
+                                str(sorted(features)), outcome=Outcome.invalid_output.value))
+    for key, value in features.items():
+        if math.isfinite(value):
+            continue
+        if math.isnan(value) and item.empty_mask and nan_ok:
+            continue
+        why = "NaN is allowed only for an empty mask and only when the docstring says so"
+        if math.isnan(value) and item.empty_mask:
+            why = "NaN for an empty mask must be announced in the module docstring (e.g. 'Empty mask: NaN')"
+        out.append(CheckFailure("finite", item.name, f"a finite float for {key!r} ({why})", repr(value),
+                                outcome=Outcome.invalid_output.value))
+    if result.inputs_modified:
+        out.append(CheckFailure("inputs_unmodified", item.name, "image and mask unchanged", "they were modified"))
+    return out
+
+
+def _rerun_failures(runner: ExtractorRunner, inputs: list[BatteryInput],
+                    values: dict[str, dict[str, float]]) -> list[CheckFailure]:
+    out: list[CheckFailure] = []
+    for item in inputs:
+        if item.name not in RERUN_INPUTS or item.name not in values:
+            continue
+        again = runner.run(item.image, item.mask, noncontiguous=item.noncontiguous)
+        if not again.ok:
+            out.append(_fail_from_run(item.name + " (second run)", again))
+            continue
+        first = values[item.name]
+        diff = {k: (first[k], again.features.get(k)) for k in first
+                if again.features is None or k not in again.features or not _same(first[k], again.features[k])}
+        if diff:
+            key, (a, b) = next(iter(diff.items()))
+            out.append(CheckFailure("deterministic", item.name, f"{key!r} = {a!r} again on a second run "
+                                    "(no randomness, no state kept between calls)", repr(b)))
+    return out
+
+
+def features_for(source: str, image: np.ndarray, mask: np.ndarray, *, limits: Limits | None = None) -> RunResult:
+    """Run ``source`` once on one user image (what ``scafe sandbox check --image`` prints)."""
+    with ExtractorRunner(source, limits=limits) as runner:
+        return runner.run(image, mask)

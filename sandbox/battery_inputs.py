@@ -1,0 +1,95 @@
+"""Deterministic images and masks of the contract battery (built once per process, cached).
+
+Images are skin-like: a smooth base colour, mild deterministic texture, and a redder lesion
+under the mask, so a sensible extractor sees a non-degenerate inside/outside contrast.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+SKIN = (200.0, 150.0, 130.0)
+LESION = (185.0, 95.0, 95.0)
+# name, R - G offset of the wrap-around probes (see battery.wraparound_failures)
+WRAP_PROBES = (("wrap_e_r_minus_g_60", 60), ("wrap_a_r_minus_g_1", 1), ("wrap_b_r_minus_g_-1", -1),
+               ("wrap_f_r_minus_g_-60", -60))
+
+
+@dataclass(frozen=True)
+class BatteryInput:
+    """One battery case; ``noncontiguous`` asks the child to hand the arrays over as strided views."""
+
+    name: str
+    image: np.ndarray
+    mask: np.ndarray
+    noncontiguous: bool = False
+    empty_mask: bool = False
+
+
+def disk(h: int, w: int, cy: float, cx: float, r: float) -> np.ndarray:
+    """Boolean disk of radius ``r`` px centred at (cy, cx)."""
+    yy, xx = np.mgrid[0:h, 0:w]
+    return (yy - cy) ** 2 + (xx - cx) ** 2 <= r * r
+
+
+def skin_image(h: int, w: int, mask: np.ndarray, *, seed: int, skin=SKIN, lesion=LESION,
+               scale: float = 1.0) -> np.ndarray:
+    """Skin colour with texture and a lesion under ``mask``; ``scale`` darkens (<1) or saturates (>1)."""
+    rng = np.random.default_rng(seed)
+    img = np.empty((h, w, 3), dtype=np.float64)
+    img[:] = skin
+    img[mask] = lesion
+    yy, xx = np.mgrid[0:h, 0:w]
+    shading = 1.0 + 0.08 * np.sin(xx / max(w, 1) * 3.1) * np.cos(yy / max(h, 1) * 2.3)
+    img = img * shading[..., None] + rng.normal(0.0, 4.0, size=(h, w, 1)) + rng.normal(0.0, 2.0, size=(h, w, 3))
+    return np.clip(img * scale, 0, 255).astype(np.uint8)
+
+
+def _wrap_probe(offset: int) -> np.ndarray:
+    """Uniform yellowish patch with R - G = ``offset`` exactly (texture shared by R and G)."""
+    h = w = 64
+    rng = np.random.default_rng(7)
+    noise = rng.integers(-3, 4, size=(h, w))
+    g = 120 + noise
+    img = np.stack([g + offset, g, 40 + rng.integers(-3, 4, size=(h, w))], axis=-1)
+    return np.clip(img, 0, 255).astype(np.uint8)
+
+
+@lru_cache(maxsize=1)
+def battery_inputs() -> list[BatteryInput]:
+    """All battery cases, small first (a broken candidate fails fast)."""
+    cases: list[BatteryInput] = []
+
+    def add(name: str, h: int, w: int, mask: np.ndarray, seed: int, **kw) -> None:
+        flags = {k: kw.pop(k) for k in ("noncontiguous",) if k in kw}
+        cases.append(BatteryInput(name, skin_image(h, w, mask, seed=seed, **kw), mask,
+                                  empty_mask=not mask.any(), **flags))
+
+    m = np.zeros((8, 8), bool)
+    m[2:6, 2:6] = True
+    add("tiny_8x8", 8, 8, m, 1)
+    m = np.zeros((64, 64), bool)
+    m[31, 40] = True
+    add("one_pixel_64x64", 64, 64, m, 2)
+    add("empty_mask_64x64", 64, 64, np.zeros((64, 64), bool), 3)
+    add("full_mask_64x64", 64, 64, np.ones((64, 64), bool), 4)
+    m = np.zeros((96, 128), bool)
+    m[:40, :50] = True
+    add("border_touching_96x128", 96, 128, m, 5)
+    m = disk(128, 128, 30, 30, 12) | disk(128, 128, 90, 40, 18) | disk(128, 128, 60, 100, 9)
+    add("multi_component_128x128", 128, 128, m, 6)
+    m = disk(128, 128, 64, 64, 30)
+    add("dark_128x128", 128, 128, m, 7, scale=0.06)
+    add("saturated_128x128", 128, 128, m, 8, scale=2.5)
+    add("g_gt_r_128x128", 128, 128, m, 9, skin=(120.0, 170.0, 120.0), lesion=(150.0, 160.0, 110.0))
+    add("noncontiguous_120x160", 120, 160, disk(120, 160, 60, 70, 25), 10, noncontiguous=True)
+    add("odd_97x203", 97, 203, disk(97, 203, 48, 100, 30), 11)
+    for name, offset in WRAP_PROBES:
+        mask = disk(64, 64, 32, 32, 16)
+        cases.append(BatteryInput(name, _wrap_probe(offset), mask))
+    add("typical_512x512", 512, 512, disk(512, 512, 250, 260, 110), 12)
+    add("large_1536x2048", 1536, 2048, disk(1536, 2048, 760, 1000, 400), 13)
+    return cases

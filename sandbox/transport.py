@@ -1,0 +1,115 @@
+"""Framing on the host/child socket: a small JSON header plus raw bytes; never pickle.
+
+Frame layout: ``!II`` (header length, payload length), then the UTF-8 JSON header, then the
+payload. Arrays travel as raw C-order bytes with ``{"shape", "dtype"}`` in the header; only
+``uint8`` images and ``bool`` masks are accepted. Results are JSON ``str -> float`` maps that the
+host re-validates (:func:`validate_features`), so a hostile child can at worst send a wrong
+number, never an object.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import socket
+import struct
+from typing import Any
+
+import numpy as np
+
+from sandbox import policy
+from sandbox.errors import TransportError
+
+_PREFIX = struct.Struct("!II")
+MAX_HEADER_BYTES = 1_000_000
+MAX_PAYLOAD_BYTES = 256 * 1024 * 1024  # a 2048x1536x3 image is 9.4 MB; 8K x 8K RGB is 192 MB
+_ARRAY_DTYPES = {"|u1": np.uint8, "|b1": np.bool_}
+
+
+def send_frame(sock: socket.socket, header: dict[str, Any], payloads: tuple[Any, ...] = ()) -> None:
+    """Send one frame; ``payloads`` are buffers concatenated after the header."""
+    head = json.dumps(header, separators=(",", ":"), allow_nan=True).encode()
+    views = [memoryview(p).cast("B") for p in payloads]
+    total = sum(v.nbytes for v in views)
+    sock.sendall(_PREFIX.pack(len(head), total) + head)
+    for view in views:
+        sock.sendall(view)
+
+
+def _recv_exact(sock: socket.socket, size: int) -> bytearray:
+    buf = bytearray(size)
+    view = memoryview(buf)
+    got = 0
+    while got < size:
+        n = sock.recv_into(view[got:], size - got)
+        if n == 0:
+            raise EOFError("peer closed the connection")
+        got += n
+    return buf
+
+
+def recv_frame(
+    sock: socket.socket, *, max_header: int = MAX_HEADER_BYTES, max_payload: int = MAX_PAYLOAD_BYTES
+) -> tuple[dict[str, Any], bytearray]:
+    """Receive one frame; raise :class:`TransportError` on caps or malformed JSON, EOFError on EOF."""
+    head_len, payload_len = _PREFIX.unpack(bytes(_recv_exact(sock, _PREFIX.size)))
+    if head_len > max_header or payload_len > max_payload:
+        raise TransportError(
+            f"frame too large (header {head_len} B, payload {payload_len} B; caps {max_header}/{max_payload})"
+        )
+    try:
+        header = json.loads(bytes(_recv_exact(sock, head_len)))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise TransportError(f"malformed frame header: {exc}") from None
+    if not isinstance(header, dict):
+        raise TransportError(f"frame header must be a JSON object, got {type(header).__name__}")
+    payload = _recv_exact(sock, payload_len) if payload_len else bytearray()
+    return header, payload
+
+
+def array_meta(arr: np.ndarray) -> dict[str, Any]:
+    """Header entry describing ``arr`` (sent as C-order bytes)."""
+    return {"shape": list(arr.shape), "dtype": arr.dtype.str, "nbytes": int(arr.nbytes)}
+
+
+def decode_array(meta: dict[str, Any], payload: bytearray, offset: int, *, noncontiguous: bool = False) -> np.ndarray:
+    """Rebuild a read-only array from ``payload[offset:]`` as described by ``meta``.
+
+    With ``noncontiguous`` the values are the same but the array is a strided view (every
+    other column of a wider buffer), which is how the battery tests non-contiguous inputs.
+    """
+    dtype = _ARRAY_DTYPES.get(meta.get("dtype"))
+    shape = tuple(int(s) for s in meta.get("shape", ()))
+    if dtype is None or not 2 <= len(shape) <= 3:
+        raise TransportError(f"unsupported array {meta!r}; expected uint8 image or bool mask")
+    count = math.prod(shape)
+    arr = np.frombuffer(payload, dtype=dtype, count=count, offset=offset).reshape(shape)
+    if noncontiguous:
+        wide = np.zeros((shape[0], shape[1] * 2, *shape[2:]), dtype=dtype)
+        wide[:, ::2] = arr
+        arr = wide[:, ::2]
+    arr.flags.writeable = False  # "inputs unmodified" is enforced, not just checked
+    return arr
+
+
+def validate_features(obj: Any) -> tuple[dict[str, float] | None, str | None]:
+    """Check a decoded reply's ``features``: a ``str -> float`` map within the caps.
+
+    Returns ``(features, None)`` or ``(None, reason)``.
+    """
+    if not isinstance(obj, dict):
+        return None, f"extract() must return a dict of str -> float, got {type(obj).__name__}"
+    if not obj:
+        return None, "extract() returned an empty dict; return at least one feature"
+    if len(obj) > policy.MAX_OUTPUT_KEYS:
+        return None, f"extract() returned {len(obj)} keys; the limit is {policy.MAX_OUTPUT_KEYS}"
+    out: dict[str, float] = {}
+    for key, value in obj.items():
+        if not isinstance(key, str) or not key or len(key) > policy.MAX_KEY_LENGTH:
+            return None, f"feature key {key!r} must be a non-empty str of at most {policy.MAX_KEY_LENGTH} chars"
+        if not (key.isascii() and key.replace("_", "a").isalnum() and key[0].isalpha() and key == key.lower()):
+            return None, f"feature key {key!r} must be snake_case ASCII (e.g. 'rim_delta_a')"
+        if type(value) not in (float, int) or isinstance(value, bool):
+            return None, f"value of {key!r} must be a float, got {type(value).__name__}"
+        out[key] = float(value)
+    return out, None
