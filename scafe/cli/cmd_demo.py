@@ -1,9 +1,101 @@
-"""CLI commands for this area (being built)."""
+"""``scafe demo``: the README's first command (phantoms → library → every method → report)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
 import typer
+
+from scafe.cli._common import console, progress_bar, stdout
+
+
+@contextmanager
+def progress_factory() -> Iterator[Callable[[str, int], Callable[[], None]]]:
+    """One rich progress display; each ``factory(description, total)`` adds a task and returns its advance."""
+    with progress_bar() as bar:
+
+        def factory(description: str, total: int) -> Callable[[], None]:
+            task = bar.add_task(description, total=total)
+            return lambda: bar.advance(task)
+
+        yield factory
+
+
+def llm_client_or_reason(use_llm: bool) -> tuple[object | None, str]:
+    """An ``agents.llm.LLMClient`` from the environment, or ``None`` and why not (wiring layer only)."""
+    if not use_llm:
+        return None, "LLM methods disabled with --no-llm"
+    from scafe.errors import ConfigError
+
+    try:
+        from agents.llm import LLMClient, LLMConfig
+
+        return LLMClient(LLMConfig.from_env()), ""
+    except ConfigError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else "no endpoint"
+        return None, f"no LLM endpoint configured ({first})"
+    except ImportError as exc:
+        return None, f"the LLM client could not be imported ({exc})"
+
+
+def print_summary(run, n_focus: int = 50) -> None:
+    """The short results table printed at the end of demo/evaluate."""
+    from rich.table import Table
+
+    res = run.result
+    sizes = res.sizes
+    table = Table(title="Balanced accuracy on the held-out test set (mean [95% CI])", title_justify="left")
+    table.add_column("method", style="bold")
+    for n in sizes:
+        table.add_column(f"n={n}", justify="right")
+    for method, by_n in res.table("balanced_accuracy").items():
+        cells = []
+        for n in sizes:
+            if n in by_n:
+                m, lo, hi = by_n[n]
+                cells.append(f"{m:.3f} [{lo:.2f},{hi:.2f}]")
+            elif 0 in by_n:
+                cells.append(f"{by_n[0][0]:.3f} (zero-shot)")
+            else:
+                cells.append("–")
+        table.add_row(method, *cells, style="blue" if method == "library+xgboost" else None)
+    stdout.print(table)
+    for s in res.skipped:
+        stdout.print(f"[yellow]skipped[/yellow] {s['method']}: {s['reason']}", highlight=False)
+    from scafe.evaluation.goals import check_goals
+
+    for g in check_goals(run.metrics, n_focus):
+        mark = {True: "[green]met[/green]", False: "[red]missed[/red]", None: "[yellow]not evaluated[/yellow]"}[g.passed]
+        margin = "" if g.margin is None else f" (margin {g.margin:+.3f})"
+        stdout.print(f"goal at n={n_focus}: library+xgboost {g.goal}: {mark}{margin}", highlight=False)
 
 
 def register(app: typer.Typer) -> None:
-    """Attach this module's commands to the root app."""
+    """Attach ``scafe demo``."""
+
+    @app.command("demo")
+    def demo(
+        out: Path = typer.Option(Path("scafe-demo"), "--out", "-o", help="Folder for report.html and metrics.json."),
+        quick: bool = typer.Option(False, "--quick", help="Small run (120+120 phantoms at 192 px, sizes 20/50/100, "
+                                   "3 repeats; ≤ 2 min on 2 cores) instead of the full one (400+400 at 256 px, "
+                                   "sizes 20/50/100/200, 10 repeats; ≤ 10 min)."),
+        profile: str = typer.Option("default", "--profile", help="Phantom profile: 'default' or 'hard'."),
+        use_llm: bool = typer.Option(True, "--llm/--no-llm", help="Run llm-image/llm-features when an endpoint "
+                                     "is configured (OPENAI_BASE_URL, SCAFE_MODEL); otherwise they are skipped."),
+    ) -> None:
+        """Phantoms -> sandboxed extraction with the committed library -> every offline method -> DIR/report.html + DIR/metrics.json."""
+        from dataclasses import replace
+
+        from scafe.demo import DEFAULT, QUICK, run_demo
+
+        config = replace(QUICK if quick else DEFAULT, profile=profile)
+        client, reason = llm_client_or_reason(use_llm)
+        console.print(f"scafe demo: {'quick' if quick else 'full'} run, {config.n_pool} training-pool + "
+                      f"{config.n_test} test phantoms at {config.size} px, profile {profile!r}", highlight=False)
+        with progress_factory() as factory:
+            outcome = run_demo(out, config=config, llm_client=client, llm_unavailable=reason, progress=factory)
+        print_summary(outcome.run)
+        stdout.print(f"\nreport:  {outcome.report.resolve()}\nmetrics: {outcome.metrics.resolve()}\n"
+                     f"done in {outcome.seconds:.0f} s", highlight=False)

@@ -99,7 +99,8 @@ def evaluate(
 
         llm = llm_groups(llm_client, held, max_cases=llm_max_cases)
     groups, skipped = build_groups(pool.cases, held.cases, methods=methods, llm_groups=llm,
-                                   llm_unavailable=llm_unavailable)
+                                   llm_unavailable=llm_unavailable,
+                                   **({"library_unavailable": pool.library_error} if pool.library_error else {}))
     advance = (progress("learning curves", count_steps(groups, sizes, repeats, len(pool.cases.y)))
                if progress else None)
     result = run_learning_curves(groups, pool.cases, held.cases, sizes=sizes, repeats=repeats, seed=seed,

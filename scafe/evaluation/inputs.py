@@ -30,6 +30,7 @@ class LoadedSet:
     dataset: Any  # scafe.data.dataset.Dataset
     features: Any | None  # scafe.extraction.FeatureTable
     radiomics_backend: str | None
+    library_error: str | None = None  # why there are no library features (e.g. an empty library)
 
 
 def labels_of(frame: pd.DataFrame) -> np.ndarray:
@@ -156,8 +157,14 @@ def load_case_set(
     ids = [str(c.id) for c in data.cases]
     frame = frame.reindex(ids)
     y = labels_of(frame)
+    library_error = None
     if features is None and use_library:
-        features = extract_with_progress(data, library=library, progress=progress)
+        from scafe.errors import ExtractionError, LibraryError
+
+        try:
+            features = extract_with_progress(data, library=library, progress=progress)
+        except (ExtractionError, LibraryError) as exc:  # e.g. no active extractor: the other methods still run
+            library_error = str(exc)
     rad_table = cnn_arrays = backend = None
     if radiomics or cnn:
         from scafe.baselines.cnn import cnn_unavailable_reason
@@ -173,4 +180,5 @@ def load_case_set(
         ids=ids, y=y, library=lib_frame, radiomics=rad_table,
         latent=_prefixed(frame, "latent_"), nuisance=_prefixed(frame, "nuisance_"), cnn=cnn_arrays,
     )
-    return LoadedSet(cases=cases, dataset=data, features=features, radiomics_backend=backend)
+    return LoadedSet(cases=cases, dataset=data, features=features, radiomics_backend=backend,
+                     library_error=library_error)

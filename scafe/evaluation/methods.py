@@ -135,6 +135,7 @@ def build_groups(
     methods: list[str] | None = None,
     llm_groups: list[Group] | None = None,
     llm_unavailable: str = NO_ENDPOINT,
+    library_unavailable: str = "no library feature table (run extraction with an active library)",
 ) -> tuple[list[Group], list[dict[str, str]]]:
     """The groups that can run on these inputs, and ``skipped`` entries (method, reason) for the rest.
 
@@ -156,7 +157,7 @@ def build_groups(
         if name in wanted:
             skipped.append({"method": name, "reason": reason})
 
-    tables = [(OURS, pool.library, test.library, "no library feature table (run extraction with an active library)"),
+    tables = [(OURS, pool.library, test.library, library_unavailable),
               (ORACLE, pool.latent, test.latent, "the manifest has no latent_* columns (not a phantom set)"),
               (NUISANCE, pool.nuisance, test.nuisance, "the manifest has no nuisance_* columns (not a phantom set)")]
     for name, p, t, reason in tables:

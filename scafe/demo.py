@@ -1,0 +1,128 @@
+"""``scafe demo``: phantoms → sandboxed extraction with the committed library → every offline
+method → ``report.html`` and ``metrics.json``.
+
+Sizes (chosen so the run fits 2 CPU cores; figures measured on this project's build box):
+
+======== ============ ========= ======= ===================== ======= =============
+profile  train pool   test set  pixels  training sizes        repeats budget
+======== ============ ========= ======= ===================== ======= =============
+default  400          400       256     20, 50, 100, 200      10      ≤ 10 min
+quick    120          120       192     20, 50, 100           3       ≤ 2 min
+======== ============ ========= ======= ===================== ======= =============
+
+Phantom sets are cached under ``cache_dir()/phantoms`` (same keys as
+:func:`scafe.data.phantoms.cached_phantom_set`) and extraction results in the extraction cache,
+so a second run only re-trains. The pool and the test set use different seeds (no overlap).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from scafe.errors import DataError
+
+ProgressFactory = Callable[[str, int], Callable[[], None]]
+
+
+@dataclass(frozen=True)
+class DemoConfig:
+    """Sizes of one demo run (see the module docstring)."""
+
+    n_pool: int = 400
+    n_test: int = 400
+    size: int = 256
+    sizes: tuple[int, ...] = (20, 50, 100, 200)
+    repeats: int = 10
+    profile: str = "default"
+    pool_seed: int = 1001
+    test_seed: int = 2002
+    methods: tuple[str, ...] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+DEFAULT = DemoConfig()
+QUICK = DemoConfig(n_pool=120, n_test=120, size=192, sizes=(20, 50, 100), repeats=3)
+
+
+def phantom_set(n: int, seed: int, size: int, profile: str, advance: Callable[[], None] | None = None) -> Path:
+    """A cached phantom folder, generated with per-phantom progress when it is not cached yet.
+
+    Written to a temporary sibling and renamed into place, so a half-written set is never used.
+    """
+    from scafe.data.phantoms import cache_key, generate_phantoms
+    from scafe.paths import cache_dir
+
+    root = cache_dir() / "phantoms"
+    final = root / cache_key(n, seed, size, profile)
+    if (final / "manifest.csv").is_file():
+        if advance:
+            for _ in range(n):
+                advance()
+        return final
+    root.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=root))
+    try:
+        generate_phantoms(tmp, n=n, seed=seed, size=size, profile=profile,
+                          progress=(lambda _done, _n: advance()) if advance else None)
+        try:
+            os.rename(tmp, final)
+        except OSError:  # another process won the race: use its copy
+            if not (final / "manifest.csv").is_file():
+                raise DataError(f"Could not move the phantom set into {final}; remove it and retry.") from None
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return final
+
+
+@dataclass
+class DemoOutcome:
+    """Where the demo wrote its files, and the evaluation behind them."""
+
+    report: Path
+    metrics: Path
+    run: Any  # scafe.evaluation.EvaluationRun
+    seconds: float
+    config: DemoConfig
+
+
+def run_demo(
+    out: str | Path,
+    *,
+    config: DemoConfig = DEFAULT,
+    library: Any = None,
+    llm_client: Any = None,
+    llm_unavailable: str | None = None,
+    progress: ProgressFactory | None = None,
+) -> DemoOutcome:
+    """Run the whole demo into ``out`` (created). See the module docstring for the sizes.
+
+    ``llm_client`` (built by the CLI from the environment) enables ``llm-image``/``llm-features``;
+    otherwise they are skipped with ``llm_unavailable`` as the reason.
+    """
+    from scafe.evaluation import evaluate
+    from scafe.evaluation.methods import NO_ENDPOINT
+    from scafe.report import write_report
+
+    started = time.perf_counter()
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    gen = progress("generating phantoms (cached after the first run)", config.n_pool + config.n_test) if progress else None
+    pool_dir = phantom_set(config.n_pool, config.pool_seed, config.size, config.profile, gen)
+    test_dir = phantom_set(config.n_test, config.test_seed, config.size, config.profile, gen)
+    info = {f"phantom_{k}": v for k, v in asdict(config).items() if k not in ("methods", "extra")}
+    run = evaluate(pool_dir, test_dir, sizes=list(config.sizes), repeats=config.repeats,
+                   methods=list(config.methods) if config.methods else None, library=library,
+                   llm_client=llm_client, llm_unavailable=llm_unavailable or NO_ENDPOINT,
+                   progress=progress, dataset_info={"profile": config.profile, **info})
+    metrics = run.write_metrics(out / "metrics.json")
+    report = write_report(run, out / "report.html", notes=[
+        f"Demo profile: {config.profile} phantoms, pool {config.n_pool} / test {config.n_test} at {config.size} px, "
+        f"training sizes {list(config.sizes)} × {config.repeats} repeats."])
+    return DemoOutcome(report=report, metrics=metrics, run=run, seconds=time.perf_counter() - started, config=config)
