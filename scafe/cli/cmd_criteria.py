@@ -86,10 +86,10 @@ def check_criteria(
             console.print(f"[green]ok[/green] {path} ({len(criteria.items)} items)", highlight=False)
     try:
         from scafe.prompting import check_templates
-    except ImportError:
-        check_templates = None  # the prompt templates are optional for this check
+    except ImportError:  # the prompt templates are optional for this check
+        check_templates = None  # type: ignore[assignment]
     if check_templates is not None and valid:
-        template_problems = list(check_templates(valid))
+        template_problems = list(check_templates(valid, project_root(root)))
         problems.extend(template_problems)
         if not template_problems:
             console.print(f"[green]ok[/green] templates render for every item of {len(valid)} file(s)")

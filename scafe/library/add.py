@@ -47,9 +47,13 @@ def validate_and_register(
             "no extractor can be validated for it"
         )
     if validate is None:
-        from sandbox import validate as validate
+        from sandbox import validate as sandbox_validate
+
+        validate = sandbox_validate
     if criterion_test is None:
-        from scafe.criterion_tests import run_criterion_tests as criterion_test
+        from scafe.criterion_tests import run_criterion_tests
+
+        criterion_test = run_criterion_tests
 
     start = time.perf_counter()
     contract = validate(source)

@@ -131,6 +131,17 @@ def _describe_failures(report: Any) -> list[str]:
     return out
 
 
+def _import(module: str, attr: str, result: VerifyResult) -> Callable[..., Any] | None:
+    """``module.attr`` or ``None`` (recording why in ``result``): verification needs both stages."""
+    import importlib
+
+    try:
+        return getattr(importlib.import_module(module), attr)  # type: ignore[no-any-return]
+    except (ImportError, AttributeError) as exc:
+        result.failures.append(f"cannot load {module}.{attr} ({exc}); install or finish that package")
+        return None
+
+
 def verify_entry(
     library: Library,
     entry: Entry,
@@ -155,22 +166,27 @@ def verify_entry(
     result.sha_ok = True
     source = library.source(entry)
 
-    if validate is None:
+    run_validate = validate or _import("sandbox", "validate", result)
+    if run_validate is None:
+        result.contract = "unavailable"
+    else:
         try:
-            from sandbox import validate as validate
-        except ImportError as exc:
-            result.contract = "unavailable"
-            result.failures.append(f"cannot import sandbox.validate ({exc}); install the sandbox package")
-    if validate is not None:
-        report = validate(source)
-        result.contract = str(getattr(getattr(report, "status", None), "value", getattr(report, "status", "?")))
-        if not report.ok:
-            result.failures.append(f"contract battery: {result.contract}")
-            result.failures.extend(f"contract: {text}" for text in _describe_failures(report))
-        elif sorted(report.keys) != sorted(entry.outputs):
-            result.failures.append(
-                f"outputs changed: the library records {sorted(entry.outputs)}, the extractor returns {sorted(report.keys)}"
-            )
+            report = run_validate(source)
+        except Exception as exc:  # a broken sandbox set-up must fail this entry by name, not abort the run
+            result.contract = "error"
+            result.failures.append(f"contract battery could not run: {type(exc).__name__}: {exc}")
+            report = None
+        if report is not None:
+            status = getattr(report, "status", "?")
+            result.contract = str(getattr(status, "value", status))
+            if not report.ok:
+                result.failures.append(f"contract battery: {result.contract}")
+                result.failures.extend(f"contract: {text}" for text in _describe_failures(report))
+            elif sorted(report.keys) != sorted(entry.outputs):
+                result.failures.append(
+                    f"outputs changed: the library records {sorted(entry.outputs)}, "
+                    f"the extractor returns {sorted(report.keys)}"
+                )
 
     if criterion_tests and not result.failures:
         result.criterion = _run_criterion(library, entry, source, criterion_test, result)
@@ -188,14 +204,15 @@ def _run_criterion(library: Library, entry: Entry, source: str, test: Callable[.
     except CriteriaError as exc:
         result.failures.append(f"criterion {entry.criterion.ref}: {exc}")
         return "failed"
-    if test is None:
-        try:
-            from scafe.criterion_tests import run_criterion_tests as test
-        except ImportError as exc:
-            result.failures.append(f"cannot import scafe.criterion_tests ({exc})")
-            return "unavailable"
+    run_test = test or _import("scafe.criterion_tests", "run_criterion_tests", result)
+    if run_test is None:
+        return "unavailable"
     output_key = (entry.validation.get("criterion") or {}).get("output_key")
-    report = test(source, item, output_key=output_key)
+    try:
+        report = run_test(source, item, output_key=output_key)
+    except Exception as exc:  # e.g. phantoms cannot be rendered: fail this entry by name
+        result.failures.append(f"criterion tests could not run: {type(exc).__name__}: {exc}")
+        return "error"
     result.rho = getattr(report, "rho", None)
     if not report.passed:
         found = list(getattr(report, "failures", []) or []) or ["criterion tests failed"]

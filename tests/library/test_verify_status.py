@@ -120,3 +120,15 @@ def test_verify_only_active_entries_and_named(library: Library) -> None:
     assert [r.label for r in library.verify(["a"], validate=fake.validate, criterion_test=fake.criterion_test)] == ["a@v1"]
     with pytest.raises(LibraryError, match="no active extractor named 'c'"):
         library.verify(["c"])
+
+
+def test_verify_records_a_crashing_validator_by_entry(library: Library) -> None:
+    add(library, "k_a", "a")
+
+    def broken(source: str) -> ContractReport:
+        raise RuntimeError("seccomp unavailable")
+
+    [result] = library.verify(validate=broken)
+    assert not result.ok
+    assert result.contract == "error"
+    assert result.failures == ["contract battery could not run: RuntimeError: seccomp unavailable"]
