@@ -1,0 +1,105 @@
+"""Read user images and masks into the extractor contract: ``(H, W, 3) uint8`` RGB, ``(H, W)`` bool.
+
+PNG and JPEG are decoded by Pillow (which refuses truncated files); TIFF by tifffile, so 16-bit
+and float TIFFs keep their full range before scaling. Conversions:
+
+* 16-bit: ``round(v / 257)`` (65535 -> 255); 32-bit integer: ``round(v / 16843009)``;
+  float: ``round(255 * clip(v, 0, 1))`` when ``max <= 1``, else clipped to 0..255;
+* grayscale -> R = G = B; gray+alpha / RGBA -> alpha dropped; palette -> RGB.
+
+Masks: bool, 0/1, 0/255 (or 0/65535) in one channel, or an RGB(A) image whose colour channels are
+equal; any other value is "not binary" (a JPEG mask usually is: save masks as PNG).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from scafe.errors import DataError
+
+TIFF_SUFFIXES = (".tif", ".tiff")
+
+
+def _decode(path: Path) -> np.ndarray:
+    """Raw pixel array of ``path`` (any dtype, 2-D or 3-D); ``DataError`` if unreadable."""
+    if not path.is_file():
+        raise DataError(f"file not found: {path}")
+    try:
+        if path.suffix.lower() in TIFF_SUFFIXES:
+            import tifffile
+
+            arr = np.asarray(tifffile.imread(path))
+        else:
+            with Image.open(path) as img:
+                img.load()  # forces a full decode: truncated files raise here
+                if img.mode == "P":
+                    img = img.convert("RGBA" if "transparency" in img.info else "RGB")
+                elif img.mode in ("CMYK", "YCbCr", "LAB", "HSV"):
+                    img = img.convert("RGB")
+                arr = np.asarray(img)
+    except (OSError, ValueError, SyntaxError, UnidentifiedImageError, EOFError) as exc:
+        raise DataError(f"unreadable or truncated image {path}: {exc}") from None
+    except Exception as exc:  # decoders raise assorted types (e.g. struct.error, IndexError)
+        raise DataError(f"unreadable or truncated image {path}: {type(exc).__name__}: {exc}") from None
+    if arr.ndim == 3 and arr.shape[0] in (3, 4) and arr.shape[-1] not in (3, 4):
+        arr = np.moveaxis(arr, 0, -1)  # planar TIFF (C, H, W)
+    if arr.ndim not in (2, 3) or arr.size == 0 or (arr.ndim == 3 and arr.shape[-1] not in (1, 2, 3, 4)):
+        raise DataError(f"unsupported image layout {arr.shape} in {path}; expected (H, W) or (H, W, 1..4).")
+    return arr
+
+
+def _to_uint8(arr: np.ndarray, path: Path) -> np.ndarray:
+    if arr.dtype == np.uint8:
+        return arr
+    if arr.dtype == bool:
+        return arr.astype(np.uint8) * 255
+    if arr.dtype == np.uint16:
+        return np.round(arr / 257.0).astype(np.uint8)
+    if arr.dtype in (np.uint32, np.int32):
+        return np.round(np.clip(arr, 0, None) / 16843009.0).astype(np.uint8)
+    if np.issubdtype(arr.dtype, np.floating):
+        finite = np.nan_to_num(arr.astype(np.float64), nan=0.0, posinf=0.0, neginf=0.0)
+        scale = 255.0 if finite.max(initial=0.0) <= 1.0 else 1.0
+        return np.round(np.clip(finite * scale, 0, 255)).astype(np.uint8)
+    if arr.dtype == np.int16:
+        return np.round(np.clip(arr, 0, None) / 128.5).astype(np.uint8)
+    raise DataError(f"unsupported pixel type {arr.dtype} in {path}; use 8- or 16-bit PNG/TIFF or JPEG.")
+
+
+def read_image(path: str | os.PathLike[str]) -> np.ndarray:
+    """Read an image as ``(H, W, 3) uint8`` RGB (see the module docstring for conversions)."""
+    path = Path(path)
+    arr = _to_uint8(_decode(path), path)
+    if arr.ndim == 2:
+        arr = np.repeat(arr[..., None], 3, axis=2)
+    elif arr.shape[-1] in (1, 2):  # gray or gray + alpha
+        arr = np.repeat(arr[..., :1], 3, axis=2)
+    else:
+        arr = arr[..., :3]
+    return np.ascontiguousarray(arr)
+
+
+def read_mask(path: str | os.PathLike[str]) -> np.ndarray:
+    """Read a binary mask as ``(H, W)`` bool; ``DataError`` if it holds non-binary values."""
+    path = Path(path)
+    arr = _decode(path)
+    if arr.ndim == 3:
+        colour = arr[..., : min(3, arr.shape[-1])]
+        if colour.shape[-1] > 1 and not (colour == colour[..., :1]).all():
+            raise DataError(f"mask {path} is a colour image; save it as a single-channel 0/255 PNG.")
+        arr = colour[..., 0]
+    if arr.dtype == bool:
+        return arr.copy()
+    values = np.unique(arr)
+    if values.size > 2 or not all(v in (0, 1, 255, 65535) for v in values.tolist()) or (
+        values.size == 2 and values[0] != 0
+    ):
+        shown = ", ".join(str(v) for v in values[:6].tolist()) + (" ..." if values.size > 6 else "")
+        raise DataError(
+            f"mask {path} is not binary: values {shown}; use 0/1, 0/255 or bool (save masks as PNG, not JPEG)."
+        )
+    return arr != 0
