@@ -27,6 +27,7 @@ import json
 import time
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -34,7 +35,6 @@ import pandas as pd
 from scipy import stats
 
 from scafe.errors import DataError, ScafeError
-from scafe.paths import cache_dir
 
 #: Nuisance columns that stand for "skin tone and illumination" (docs/CONTRACTS.md, Phantoms).
 NUISANCE_COLUMNS = (
@@ -50,6 +50,16 @@ INVARIANCE_PHANTOMS = 4
 INVARIANCE_REL_TOL = 0.02
 #: Absolute floor of the invariance check, as a fraction of the output's 5-95 % range.
 INVARIANCE_FLOOR_FRACTION = 0.01
+NUISANCE_HINTS = {
+    "nuisance_ita": "it follows skin tone; compare the lesion with perilesional skin as a ratio "
+                    "or difference so the patient's own colour cancels.",
+    "nuisance_color_temp_k": "it follows the illuminant colour; use differences of log channels "
+                             "or Lab against perilesional skin so the colour cast cancels.",
+    "nuisance_illum_gradient": "it follows uneven lighting; compare with skin next to the lesion, "
+                               "not image-wide statistics.",
+    "nuisance_light_elevation_deg": "it follows the light angle (shading, shadows, glare); use "
+                                    "glare-free pixels or normalise by the same quantity on skin.",
+}
 TRANSFORMS = ("rot90", "rot180", "rot270", "flip_lr", "flip_ud")
 
 
@@ -100,51 +110,42 @@ class CriterionReport:
         return "\n".join(lines)
 
 
-def _set_key(n: int, seed: int, size: int) -> str:
-    return f"criterion-validation-n{n}-s{seed}-px{size}"
+def _read_rgb(path: Path) -> np.ndarray:
+    from PIL import Image
+
+    with Image.open(path) as im:
+        return np.ascontiguousarray(np.asarray(im.convert("RGB")), dtype=np.uint8)
 
 
-def _render_validation_set(n: int, seed: int, size: int) -> ValidationSet:
-    from scafe.data.phantoms import render_phantom
+def _read_mask(path: Path) -> np.ndarray:
+    from PIL import Image
 
-    ids, images, masks, rows = [], [], [], []
-    for index in range(n):
-        ph = render_phantom(index, seed=seed, size=size)
-        ids.append(ph.id)
-        images.append(np.ascontiguousarray(ph.image, dtype=np.uint8))
-        masks.append(np.ascontiguousarray(ph.mask, dtype=bool))
-        row = {f"latent_{k}" if not k.startswith("latent_") else k: v for k, v in ph.latents.items()}
-        row |= {f"nuisance_{k}" if not k.startswith("nuisance_") else k: v for k, v in ph.nuisance.items()}
-        row |= {f"vss_{k}" if not k.startswith("vss_") else k: v for k, v in ph.vss.items()}
-        rows.append(row)
-    frame = pd.DataFrame(rows, index=pd.Index(ids, name="id")).astype(float)
-    return ValidationSet(ids, images, masks, frame)
+    with Image.open(path) as im:
+        return np.ascontiguousarray(np.asarray(im.convert("L")) > 0)
 
 
 @lru_cache(maxsize=4)
 def validation_set(n: int = VALIDATION_N, seed: int = VALIDATION_SEED,
                    size: int = VALIDATION_SIZE) -> ValidationSet:
-    """The seeded validation phantoms, rendered once and cached as ``.npz`` in ``cache_dir()``.
+    """The seeded validation phantoms (``scafe.data.phantoms.cached_phantom_set``), loaded once.
 
-    The cache file name carries ``(n, seed, size)``; a corrupt file is re-rendered.
+    The phantom cache key includes a hash of the rendering code, so a renderer change gives a
+    new validation set instead of stale ground truth. PNG is lossless: the arrays read back are
+    exactly the rendered ones.
     """
-    path = cache_dir() / f"{_set_key(n, seed, size)}.npz"
-    if path.is_file():
-        try:
-            with np.load(path, allow_pickle=False) as data:
-                ids = [str(x) for x in data["ids"]]
-                frame = pd.DataFrame(data["values"], index=pd.Index(ids, name="id"),
-                                     columns=[str(c) for c in data["columns"]])
-                return ValidationSet(ids, list(data["images"]), list(data["masks"]), frame)
-        except (OSError, KeyError, ValueError):
-            path.unlink(missing_ok=True)  # corrupt or from an older layout: render again
-    vs = _render_validation_set(n, seed, size)
-    tmp = path.with_suffix(".tmp.npz")
-    np.savez_compressed(tmp, ids=np.array(vs.ids), images=np.stack(vs.images),
-                        masks=np.stack(vs.masks), values=vs.frame.to_numpy(float),
-                        columns=np.array(list(vs.frame.columns)))
-    tmp.replace(path)  # atomic: a concurrent reader never sees half a file
-    return vs
+    from scafe.data.phantoms import cached_phantom_set
+
+    folder = Path(cached_phantom_set(n, seed, size))
+    manifest = pd.read_csv(folder / "manifest.csv", dtype={"id": str})
+    if len(manifest) < n:
+        raise DataError(f"The cached validation set {folder} has {len(manifest)} rows, expected "
+                        f"{n}; delete that folder so it is rendered again.")
+    ids = [str(i) for i in manifest["id"]]
+    images = [_read_rgb(folder / rel) for rel in manifest["image"]]
+    masks = [_read_mask(folder / rel) for rel in manifest["mask"]]
+    columns = [c for c in manifest.columns if c.startswith(("latent_", "nuisance_", "vss_"))]
+    frame = manifest.set_index("id")[columns].astype(float)
+    return ValidationSet(ids, images, masks, frame)
 
 
 def partial_spearman(f: np.ndarray, n: np.ndarray, g: np.ndarray) -> float:
@@ -196,7 +197,7 @@ def _run_all(source: str, pairs: list[tuple[np.ndarray, np.ndarray]], ids: list[
     problems: list[str] = []
     with ExtractorRunner(source, limits=limits) as runner:
         for pid, result in zip(ids, runner.run_many(pairs), strict=True):
-            if result.outcome != Outcome.OK or result.features is None:
+            if result.outcome != Outcome.ok or result.features is None:
                 where = f" (line {result.line})" if result.line else ""
                 problems.append(f"extractor {result.outcome} on validation phantom {pid}{where}: "
                                 f"{(result.error or '').strip()[:400]}")
@@ -294,8 +295,7 @@ def _check_correlation(report: CriterionReport, values: np.ndarray, vs: Validati
             report.failures.append(
                 f"output {report.output_key!r} tracks the nuisance {worst} (partial Spearman rho "
                 f"{report.nuisance_rho[worst]:+.2f} given {gt.column}; allowed |rho| <= "
-                f"{gt.max_nuisance_rho:.2f}): normalise against perilesional skin so skin tone and "
-                f"lighting cancel.")
+                f"{gt.max_nuisance_rho:.2f}): {NUISANCE_HINTS.get(worst, '')}")
 
 
 def _check_invariance(report: CriterionReport, source: str, key: str, values: np.ndarray,
