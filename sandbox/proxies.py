@@ -15,6 +15,8 @@ import importlib
 from types import MappingProxyType
 from typing import Any
 
+import numpy as np
+
 from sandbox import policy
 
 
@@ -77,9 +79,13 @@ def get_proxy(name: str) -> ModuleProxy:
     members: dict[str, Any] = {}
     for member in policy.ALLOWED_MODULES[name]:
         try:
-            members[member] = getattr(module, member)
+            value = getattr(module, member)
         except AttributeError:  # absent in this library version: simply not offered
             continue
+        if isinstance(value, np.ndarray):  # e.g. skimage.color.hed_from_rgb: no poisoning in place
+            value = value.copy()
+            value.flags.writeable = False
+        members[member] = value
     prefix = name + "."
     for sub in policy.ALLOWED_MODULES:
         if sub.startswith(prefix) and "." not in sub[len(prefix):]:

@@ -84,7 +84,10 @@ def _plain_features(result: object) -> tuple[dict[str, float] | None, str | None
         if type(value) not in _SCALAR_TYPES:
             hint = " (convert with float(...))" if isinstance(value, np.generic | np.ndarray) else ""
             return None, f"value of {key[:64]!r} must be a float, got {type(value).__name__}{hint}"
-        out[key] = float(value)
+        try:
+            out[key] = float(value)
+        except OverflowError:  # a huge Python int
+            return None, f"value of {key[:64]!r} does not fit in a float"
     return out, None
 
 
