@@ -46,7 +46,13 @@ class CriterionRef(BaseModel):
 
     # dict-style access so callers can use the CONTRACTS.md shape `{scale, item, file, file_sha256}`
     def __getitem__(self, key: str) -> str:
+        if key not in type(self).model_fields:
+            raise KeyError(key)
         return str(getattr(self, key))
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """``dict.get`` for the same shape."""
+        return getattr(self, key) if key in type(self).model_fields else default
 
 
 class Entry(BaseModel):

@@ -36,6 +36,8 @@ def test_register_writes_file_and_manifest(library: Library, criteria_dir: Path)
     assert entry.outputs == ["red_delta_a"]
     assert entry.criterion.ref == "vss/vascularity"
     assert entry.criterion["scale"] == "vss"
+    assert entry.criterion.get("item") == "vascularity"
+    assert entry.criterion.get("nope", "-") == "-"
     reopened = Library.open(library.path, criteria_dir=criteria_dir)
     assert [e.label for e in reopened.entries()] == ["redness@v1"]
     data = json.loads(library.manifest_path.read_text())
