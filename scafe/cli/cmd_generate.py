@@ -1,9 +1,191 @@
-"""CLI commands for this area (being built)."""
+"""``scafe generate`` (the feature-engineer agent) and ``scafe criteria render`` (prompt preview)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import typer
+
+from scafe.cli._common import EXIT_PARTIAL, console, progress_bar, stdout
+
+ROOT_HELP = "Project root holding prompts/ and feature_library/ (default: SCAFE_ROOT, else found from the working directory)."
+
+
+def _resolve_criteria(value: str, root: Path) -> Path:
+    from scafe.errors import UsageError
+
+    path = Path(value)
+    if path.is_file():
+        return path.resolve()
+    candidate = root / "prompts" / "criteria" / f"{value}.yaml"
+    if candidate.is_file():
+        return candidate.resolve()
+    raise UsageError(f"criteria file {value!r} not found; pass a path such as prompts/criteria/vss.yaml or a scale name like 'vss'")
+
+
+def _progress_printer(bar: Any) -> Any:
+    """A ``progress(event, fields)`` callback driving a rich progress bar and one line per step."""
+    tasks: dict[str, Any] = {}
+
+    def progress(event: str, fields: dict[str, Any]) -> None:
+        where = "/".join(str(fields[k]) for k in ("item", "spec") if fields.get(k))
+        if event == "criteria_loaded":
+            tasks["plan"] = bar.add_task("planning items", total=len(fields["items"]))
+        elif event in ("planned", "plan_failed"):
+            if "plan" in tasks:
+                bar.advance(tasks["plan"])
+            detail = ", ".join(fields.get("specs", [])) or fields.get("reason", "")[:120]
+            bar.console.print(f"  {event.replace('_', ' ')} {where}: {detail}", highlight=False)
+        elif event == "dispatch":
+            tasks["spec"] = bar.add_task("writing extractors", total=fields["specs"])
+        elif event == "asking":
+            bar.console.print(f"  {where}: {fields['stage']} (attempt {fields['attempt']})", highlight=False)
+        elif event == "validated":
+            bar.console.print(f"  {where}: attempt {fields['attempt']} validation {fields['outcome']}", highlight=False)
+        elif event in ("registered", "gave_up"):
+            if "spec" in tasks:
+                bar.advance(tasks["spec"])
+            text = f"registered {fields['name']}@v{fields['version']}" if event == "registered" else f"gave up ({fields['outcome']})"
+            bar.console.print(f"  {where}: {text}", highlight=False)
+        elif event == "resumed":
+            bar.console.print(f"  resuming at {', '.join(fields['pending']) or 'the end'}", highlight=False)
+
+    return progress
+
+
+def _table(summary: Any) -> Any:
+    from rich.table import Table
+
+    table = Table(title=f"scafe generate — run {summary.run_id}")
+    for column in ("item", "spec", "attempts", "outcome", "ρ", "ΔAUC [95% CI]", "version"):
+        table.add_column(column)
+    colours = {"accepted": "green", "rejected": "red", "unobservable": "yellow"}
+    for r in summary.rows:
+        ci = r.get("delta_auc_ci")
+        dauc = "-" if r.get("delta_auc") is None else f"{r['delta_auc']:+.3f}" + (f" [{ci[0]:+.3f}, {ci[1]:+.3f}]" if ci else "")
+        version = f"{r['name']}@v{r['version']}" + (" (active)" if r.get("activated") else "") if r.get("version") else "-"
+        colour = colours.get(r["outcome"], "magenta")
+        table.add_row(r["item"], r.get("spec") or "-", str(r["attempts"]), f"[{colour}]{r['outcome']}[/{colour}]",
+                      "-" if r.get("rho") is None else f"{r['rho']:+.2f}", dauc, version)  # fmt: skip
+    return table
+
+
+def generate(
+    criteria: str = typer.Option(None, "--criteria", "-c", help="Criteria file (prompts/criteria/vss.yaml) or scale name (vss). Not needed with --resume."),
+    items: str = typer.Option("", "--items", help="Comma-separated item ids (default: every item observable in a photo)."),
+    library: Path | None = typer.Option(None, "--library", help="Feature library directory to register into (default: SCAFE_LIBRARY or <root>/feature_library)."),
+    base_url: str | None = typer.Option(None, "--base-url", help="OpenAI-compatible endpoint, e.g. http://localhost:11434/v1 (default: OPENAI_BASE_URL or scafe.toml)."),
+    model: str | None = typer.Option(None, "--model", help="Model name (default: SCAFE_MODEL or scafe.toml)."),
+    temperature: float | None = typer.Option(None, "--temperature", help="Sampling temperature (default 0.2)."),
+    timeout: float | None = typer.Option(None, "--timeout", help="Seconds to wait for one LLM reply (default 120)."),
+    attempts: int = typer.Option(3, "--attempts", min=1, max=10, help="Code-writing LLM calls per feature spec (first write + repairs)."),
+    record: Path | None = typer.Option(None, "--record", help="Append every LLM exchange to this JSONL file (for --replay)."),
+    replay: Path | None = typer.Option(None, "--replay", help="Answer every LLM request from this recording; no network."),
+    resume: str | None = typer.Option(None, "--resume", help="Continue the crashed or interrupted run RUN_ID (finished specs are not redone)."),
+    max_calls: int | None = typer.Option(None, "--max-calls", min=1, help="Stop asking the LLM after this many calls."),
+    max_tokens: int | None = typer.Option(None, "--max-tokens", min=1, help="Stop asking the LLM after this many tokens in total."),
+    activate: bool = typer.Option(False, "--activate", help="Activate accepted versions (default: register them inactive and say how to activate)."),
+    concurrency: int = typer.Option(2, "--concurrency", min=1, max=16, help="Feature specs worked on in parallel (and concurrent LLM requests)."),
+    usefulness_n: int = typer.Option(100, "--usefulness-n", min=20, help="Training phantoms for the usefulness estimate (dAUC, redundancy)."),
+    no_usefulness: bool = typer.Option(False, "--no-usefulness", help="Skip the usefulness estimate (faster; dAUC shown as '-')."),
+    runs_dir: Path | None = typer.Option(None, "--runs-dir", help="Where run directories go (default: <root>/runs)."),
+    config: Path | None = typer.Option(None, "--config", help="TOML config file with an [llm] table (default: SCAFE_CONFIG or <root>/scafe.toml)."),
+    root: Path | None = typer.Option(None, "--root", help=ROOT_HELP),
+) -> None:
+    """Generate feature extractors from clinical criteria with an LLM, validate them, register them.
+
+    Exit 0: every requested item got an accepted extractor; 3: some did not (listed); 2: configuration error.
+    """
+    import json
+
+    from agents.engineer.run import RunOptions
+    from agents.engineer.run import generate as run_generate
+    from agents.engineer.usefulness import UsefulnessSettings
+    from agents.llm import LLMClient, LLMConfig
+    from scafe.errors import UsageError
+    from scafe.paths import project_root
+
+    if record and replay:
+        raise UsageError("--record and --replay exclude each other: record a live run, or replay a recording.")
+    project = project_root(root)
+    runs = runs_dir or project / "runs"
+    previous: dict[str, Any] = {}
+    options = None
+    if resume:
+        run_json = runs / resume / "run.json"
+        if run_json.is_file():
+            previous = json.loads(run_json.read_text(encoding="utf-8"))
+    else:
+        if not criteria:
+            raise UsageError("--criteria is required for a new run, e.g. --criteria prompts/criteria/vss.yaml")
+        options = RunOptions(
+            criteria_path=_resolve_criteria(criteria, project),
+            items=[i.strip() for i in items.split(",") if i.strip()],
+            library_dir=library.resolve() if library else None, attempts=attempts, activate=activate,
+            usefulness=None if no_usefulness else UsefulnessSettings(n=usefulness_n),
+        )  # fmt: skip
+    llm_prev = previous.get("llm", {})
+    llm_config = LLMConfig.from_env(
+        base_url=base_url or (previous.get("base_url") if not replay else None),
+        model=model or llm_prev.get("model"), config_file=config,
+        temperature=temperature if temperature is not None else llm_prev.get("temperature"),
+        timeout_s=timeout, record=record, replay=replay, max_calls=max_calls, max_total_tokens=max_tokens,
+        concurrency=concurrency,
+    )  # fmt: skip
+    client = LLMClient(llm_config)
+    console.print(f"LLM: {llm_config.provider} {llm_config.model!r}"
+                  + (f" replaying {replay}" if replay else f" at {llm_config.base_url}"), highlight=False)  # fmt: skip
+    with progress_bar() as bar:
+        summary = run_generate(options, client, runs_dir=runs, resume=resume, progress=_progress_printer(bar))
+    stdout.print(_table(summary))
+    if summary.missing_items:
+        stdout.print(f"[yellow]No accepted extractor for: {', '.join(summary.missing_items)}[/yellow]")
+    if summary.to_activate:
+        stdout.print("New versions are registered [bold]inactive[/bold]; activate them with:")
+        for command in summary.to_activate:
+            stdout.print(f"  {command}", highlight=False)
+    u = summary.usage
+    stdout.print(f"LLM calls {u['calls']} ({u['replayed']} replayed, {u['retries']} retries), tokens {u['total_tokens']}; "
+                 f"wall {summary.seconds:.1f} s. Run directory: {summary.directory}", highlight=False)  # fmt: skip
+    if summary.exit_code:
+        raise typer.Exit(EXIT_PARTIAL)
+
+
+def render_prompt(
+    ref: str = typer.Argument(..., help="SCALE/ITEM, e.g. vss/vascularity."),
+    stage: str = typer.Option("plan", "--stage", help="Which prompt: plan, write or repair (system is shown with each)."),
+    spec_json: Path | None = typer.Option(None, "--spec", help="JSON file with one feature spec for write/repair (default: a placeholder spec)."),
+    root: Path | None = typer.Option(None, "--root", help=ROOT_HELP),
+) -> None:
+    """Show exactly what the LLM will read for one criterion item (system + user message)."""
+    import json
+
+    from scafe import prompting
+    from scafe.criteria import find_item
+    from scafe.errors import UsageError
+    from scafe.paths import project_root
+
+    if stage not in ("plan", "write", "repair"):
+        raise UsageError(f"--stage must be plan, write or repair; got {stage!r}")
+    project = project_root(root)
+    criteria, item = find_item(ref, project)
+    context = prompting.sample_context(stage)
+    if spec_json is not None:
+        context["spec"] = json.loads(spec_json.read_text(encoding="utf-8"))
+    elif stage in ("write", "repair"):
+        console.print("[dim]note: a placeholder feature spec (and failure) is filled in; pass --spec FILE for a real one[/dim]")
+    chat = prompting.messages(stage, item=item, criteria=criteria, root=project, **context)
+    for message in chat:
+        typer.echo(f"===== {message['role']} =====")
+        typer.echo(message["content"])
 
 
 def register(app: typer.Typer) -> None:
-    """Attach this module's commands to the root app."""
+    """Attach ``generate`` to the root app and ``render`` to the ``criteria`` group."""
+    app.command("generate")(generate)
+    try:
+        from scafe.cli.cmd_criteria import criteria_app
+    except ImportError:  # the criteria group is not built yet
+        return
+    criteria_app.command("render")(render_prompt)
