@@ -84,6 +84,7 @@ DESCRIPTOR_NAMES: tuple[str, ...] = (
     "ring_delta_a",
     "ring_delta_b",
     "band_delta_e",
+    "self_consistency_dice",
 )
 
 EDGE_TOLERANCE_PX = 2.0  # boundary F1 tolerance; 2 px absorbs blur and the mask's own rasterisation
@@ -152,13 +153,14 @@ def _roughness(contour: np.ndarray, r_eq: float) -> float:
     return float(np.mean(np.linalg.norm(pts - smooth, axis=1)) / r_eq)
 
 
-def _gradients(lab: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """Sobel derivatives of each Lab channel after a 1-px Gaussian, in Lab units per pixel."""
+def _gradients(lab: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray], np.ndarray]:
+    """Sobel derivatives of each Lab channel after a 1-px Gaussian (Lab units per pixel), and
+    the smoothed Lab image itself."""
     smooth = cv2.GaussianBlur(lab, (0, 0), 1.0)
     # Sobel 3x3 has gain 8; scale=1/8 returns true units per pixel.
     dxs = [cv2.Sobel(smooth[:, :, k], cv2.CV_32F, 1, 0, ksize=3, scale=0.125) for k in range(3)]
     dys = [cv2.Sobel(smooth[:, :, k], cv2.CV_32F, 0, 1, ksize=3, scale=0.125) for k in range(3)]
-    return dxs, dys
+    return dxs, dys, smooth
 
 
 def _edges(dxs: list[np.ndarray], dys: list[np.ndarray]) -> np.ndarray:
@@ -214,7 +216,7 @@ def _reference_gradient(image: np.ndarray) -> tuple[float, float]:
     h, w = image.shape[:2]
     small = image if min(h, w) < 64 else cv2.resize(image, (w // 2, h // 2), interpolation=cv2.INTER_AREA)
     factor = 1.0 if small is image else 0.5
-    dxs, dys = _gradients(to_lab(small))
+    dxs, dys, _ = _gradients(to_lab(small))
     g_l = np.sqrt(dxs[0] ** 2 + dys[0] ** 2) * factor
     g_lab = np.sqrt(sum(dx**2 + dy**2 for dx, dy in zip(dxs, dys, strict=True))) * factor
     return float(np.median(g_l)), float(np.median(g_lab))
@@ -269,7 +271,8 @@ def compute_descriptors(image: np.ndarray, mask: np.ndarray) -> dict[str, float]
     r_eq = math.sqrt(area / math.pi)
     neighbourhood_px = max(6.0, 0.3 * r_eq)
     ring_px = max(3.0, 0.25 * r_eq)
-    rows, cols = _crop_box(mask, int(math.ceil(max(neighbourhood_px, ring_px))) + 6)
+    window_px = max(6.0, 0.5 * r_eq)
+    rows, cols = _crop_box(mask, int(math.ceil(max(neighbourhood_px, ring_px, window_px))) + 6)
     mask = mask[rows, cols]
     boundary = full_boundary[rows, cols]
     m8 = mask.astype(np.uint8)
@@ -305,7 +308,7 @@ def compute_descriptors(image: np.ndarray, mask: np.ndarray) -> dict[str, float]
 
     # Gradients on lightly smoothed Lab: a correct boundary sits on the lesion's edge.
     lab = to_lab(image[rows, cols])
-    dxs, dys = _gradients(lab)
+    dxs, dys, smooth = _gradients(lab)
     sq = [dx[boundary] ** 2 + dy[boundary] ** 2 for dx, dy in zip(dxs, dys, strict=True)]
     ref_l, ref_lab = _reference_gradient(image)
     out["boundary_gradient_ratio"] = float(np.sqrt(sq[0]).mean() / (ref_l + _EPS_GRADIENT))
@@ -330,10 +333,30 @@ def compute_descriptors(image: np.ndarray, mask: np.ndarray) -> dict[str, float]
         diff = mu_in - mu_ring
         out["ring_delta_e"] = float(np.linalg.norm(diff))
         pooled = cov_in + cov_ring + 1e-3 * np.eye(3)
-        out["ring_fisher_ratio"] = float(diff @ np.linalg.solve(pooled, diff))
+        fisher_direction = np.linalg.solve(pooled, diff)
+        out["ring_fisher_ratio"] = float(diff @ fisher_direction)
         out["ring_delta_l"], out["ring_delta_a"], out["ring_delta_b"] = (float(v) for v in diff)
         inner = mask & (dist_in <= BAND_PX)
         outer_band = (dist_out > 0) & (dist_out <= BAND_PX)
         if inner.any() and outer_band.any():
             out["band_delta_e"] = float(np.linalg.norm(lab[inner].mean(axis=0) - lab[outer_band].mean(axis=0)))
+        out["self_consistency_dice"] = _self_consistency(smooth, mask, dist_out <= window_px, fisher_direction)
     return out
+
+
+def _self_consistency(smooth_lab: np.ndarray, mask: np.ndarray, window: np.ndarray, direction: np.ndarray) -> float:
+    """Dice between the mask and an Otsu re-segmentation of its neighbourhood (module docstring)."""
+    projected = smooth_lab @ direction.astype(np.float32)
+    values = projected[window]
+    lo, hi = float(values.min()), float(values.max())
+    if hi - lo <= 1e-6:
+        return 0.0
+    # Otsu on 8-bit quantised projections; window-only pixels enter the histogram.
+    scaled = np.clip((projected - lo) * (255.0 / (hi - lo)), 0, 255).astype(np.uint8)
+    threshold, _ = cv2.threshold(scaled[window].reshape(-1, 1), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    auto = (scaled > threshold) & window
+    _, labels = cv2.connectedComponents(auto.astype(np.uint8), connectivity=8)
+    touching = np.unique(labels[mask & auto])
+    auto = np.isin(labels, touching[touching > 0])
+    total = int(np.count_nonzero(auto)) + int(np.count_nonzero(mask))
+    return 2.0 * int(np.count_nonzero(auto & mask)) / total if total else 0.0

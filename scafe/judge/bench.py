@@ -1,0 +1,318 @@
+"""The segmentation-QA benchmark: phantoms -> perturbed masks -> methods -> metrics.
+
+Construction (deterministic for ``seed``): phantoms ``0 .. n-1`` of the phantom set ``seed`` are
+rendered; the first half (rounded down) is the *train* split, the rest the *test* split, so the
+learned QC never sees a test phantom. Each phantom yields every failure mode of
+:mod:`scafe.judge.perturb` at every severity, near-correct masks and its distractor masks;
+grey-zone masks (0.70 <= Dice < 0.85) are left out. Per-case randomness comes from
+``SeedSequence([seed, phantom index, 0x7A6E])`` so adding phantoms never changes earlier cases.
+
+Methods (all scored on the test split only):
+
+* ``rules`` - :class:`scafe.judge.rules.RuleReasoner`, thresholds from the target YAML;
+* ``descriptors+xgboost`` - gradient-boosted trees on the descriptors, trained on the train split;
+* any extra method passed in by the caller (the CLI passes ``llm`` when an endpoint is given;
+  this module never imports ``agents``).
+
+Metrics: accuracy, balanced accuracy and AUC with *unacceptable* as the positive class; an
+``uncertain`` verdict counts as an error in accuracy (it is not a correct answer) and is
+reported as ``uncertain_rate``; per failure mode the recall of unacceptable masks and the share
+of acceptable masks passed.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from scafe.judge.descriptors import DESCRIPTOR_NAMES, compute_descriptors
+from scafe.judge.perturb import MODES, failure_masks
+
+CASE_SEED_SALT = 0x7A6E
+Verdict = dict[str, Any]  # {"verdict": ..., "confidence": ..., "failure_modes": [...], ...}
+JudgeFn = Callable[[np.ndarray, np.ndarray, dict[str, float]], Verdict]
+
+
+@dataclass
+class BenchCase:
+    """One (phantom, candidate mask) pair with its ground-truth label."""
+
+    case_id: str
+    phantom: int  # index into Benchmark.images
+    split: str  # "train" | "test"
+    mode: str
+    severity: float
+    detail: str
+    dice: float
+    label: str  # "acceptable" | "unacceptable"
+    packed_mask: np.ndarray  # np.packbits of the mask (8x smaller than bool)
+    descriptors: dict[str, float]
+    seconds_descriptors: float
+
+    def mask(self, shape: tuple[int, int]) -> np.ndarray:
+        """The candidate mask as an (H, W) bool array."""
+        return np.unpackbits(self.packed_mask, count=shape[0] * shape[1]).reshape(shape).astype(bool)
+
+
+@dataclass
+class Benchmark:
+    """The built benchmark: phantom images and ground truth, and the labelled cases."""
+
+    seed: int
+    size: int
+    images: list[np.ndarray]
+    truths: list[np.ndarray]
+    phantom_ids: list[str]
+    cases: list[BenchCase]
+    left_out: int  # grey-zone masks not used
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def split(self, name: str) -> list[BenchCase]:
+        """Cases of one split (``train`` or ``test``)."""
+        return [c for c in self.cases if c.split == name]
+
+    def image_and_mask(self, case: BenchCase) -> tuple[np.ndarray, np.ndarray]:
+        """The phantom image and the candidate mask of a case."""
+        image = self.images[case.phantom]
+        return image, case.mask(image.shape[:2])
+
+
+def build_benchmark(
+    n: int = 40,
+    *,
+    seed: int = 0,
+    size: int = 256,
+    progress: Callable[[int, int], None] | None = None,
+) -> Benchmark:
+    """Render ``n`` phantoms and build every labelled case (see module docstring).
+
+    Parameters
+    ----------
+    n : int
+        Number of phantoms (>= 2: one train, one test).
+    seed : int
+        Phantom-set seed; the whole benchmark is a pure function of ``(n, seed, size)``.
+    size : int
+        Phantom side in pixels.
+    progress : callable, optional
+        Called as ``progress(done, n)`` after each phantom.
+    """
+    from scafe.data.phantoms import render_phantom
+    from scafe.errors import UsageError
+
+    if n < 2:
+        raise UsageError(f"The benchmark needs at least 2 phantoms (one per split); got n={n}.")
+    n_train = n // 2
+    images, truths, ids, cases = [], [], [], []
+    left_out = 0
+    for index in range(n):
+        phantom = render_phantom(index, seed=seed, size=size)
+        rng = np.random.default_rng(np.random.SeedSequence([seed & 0xFFFFFFFF, index, CASE_SEED_SALT]))
+        images.append(phantom.image)
+        truths.append(phantom.mask)
+        ids.append(phantom.id)
+        for k, pm in enumerate(failure_masks(phantom.image, phantom.mask, phantom.distractors, rng)):
+            if pm.label is None:
+                left_out += 1
+                continue
+            t0 = time.perf_counter()
+            desc = compute_descriptors(phantom.image, pm.mask)
+            elapsed = time.perf_counter() - t0
+            cases.append(
+                BenchCase(
+                    case_id=f"{phantom.id}-{k:02d}-{pm.mode}",
+                    phantom=index,
+                    split="train" if index < n_train else "test",
+                    mode=pm.mode,
+                    severity=pm.severity,
+                    detail=pm.detail,
+                    dice=pm.dice,
+                    label=pm.label,
+                    packed_mask=np.packbits(pm.mask.ravel()),
+                    descriptors=desc,
+                    seconds_descriptors=elapsed,
+                )
+            )
+        if progress is not None:
+            progress(index + 1, n)
+    counts = {
+        f"{split}_{label}": sum(1 for c in cases if c.split == split and c.label == label)
+        for split in ("train", "test")
+        for label in ("acceptable", "unacceptable")
+    }
+    return Benchmark(seed, size, images, truths, ids, cases, left_out, counts)
+
+
+def descriptor_matrix(cases: Iterable[BenchCase]) -> np.ndarray:
+    """Cases x descriptors float matrix in :data:`DESCRIPTOR_NAMES` order (NaN kept)."""
+    return np.array([[c.descriptors[k] for k in DESCRIPTOR_NAMES] for c in cases], dtype=np.float64)
+
+
+class LearnedQC:
+    """``descriptors+xgboost``: gradient-boosted trees on the trusted descriptors.
+
+    Trees split on raw descriptor values, so no scaling is needed and NaN (undefined
+    descriptors, e.g. the ring of an empty mask) is routed by XGBoost's learned default.
+    """
+
+    def __init__(self, *, n_estimators: int = 300, max_depth: int = 4, learning_rate: float = 0.08, seed: int = 0):
+        self.n_estimators = n_estimators
+        self.max_depth = max_depth
+        self.learning_rate = learning_rate
+        self.seed = seed
+
+    def fit(self, cases: list[BenchCase]) -> LearnedQC:
+        """Train on labelled cases; returns ``self``."""
+        from xgboost import XGBClassifier
+
+        y = np.array([c.label == "unacceptable" for c in cases], dtype=int)
+        self.model_ = XGBClassifier(
+            n_estimators=self.n_estimators,
+            max_depth=self.max_depth,
+            learning_rate=self.learning_rate,
+            subsample=0.9,
+            colsample_bytree=0.9,
+            random_state=self.seed,
+            n_jobs=1,  # deterministic and polite on shared cores
+            eval_metric="logloss",
+        )
+        self.model_.fit(descriptor_matrix(cases), y)
+        return self
+
+    def predict_proba(self, descriptors: list[dict[str, float]]) -> np.ndarray:
+        """P(unacceptable) for each descriptor dict."""
+        if not hasattr(self, "model_"):
+            from scafe.errors import ModelError
+
+            raise ModelError("LearnedQC is not fitted; call fit(train_cases) first.")
+        x = np.array([[d[k] for k in DESCRIPTOR_NAMES] for d in descriptors], dtype=np.float64)
+        return self.model_.predict_proba(x)[:, 1]
+
+    def judge(self, descriptors: dict[str, float]) -> Verdict:
+        """A verdict dict in the judge's output shape."""
+        p = float(self.predict_proba([descriptors])[0])
+        verdict = "unacceptable" if p >= 0.5 else "acceptable"
+        return {"verdict": verdict, "confidence": max(p, 1 - p), "failure_modes": [], "p_unacceptable": p}
+
+
+def p_unacceptable(verdict: Verdict) -> float:
+    """Score for AUC: ``P(unacceptable)`` from a verdict dict (0.5 for ``uncertain``)."""
+    if "p_unacceptable" in verdict:
+        return float(verdict["p_unacceptable"])
+    conf = float(verdict.get("confidence") or 0.5)
+    if verdict["verdict"] == "unacceptable":
+        return conf
+    if verdict["verdict"] == "acceptable":
+        return 1.0 - conf
+    return 0.5
+
+
+def score(cases: list[BenchCase], verdicts: list[Verdict]) -> dict[str, Any]:
+    """Accuracy, balanced accuracy, AUC, uncertain rate and per-mode recall for one method."""
+    from sklearn.metrics import roc_auc_score
+
+    y = np.array([c.label == "unacceptable" for c in cases])
+    said = np.array([v["verdict"] for v in verdicts])
+    correct = np.where(y, said == "unacceptable", said == "acceptable")
+    tpr = float(correct[y].mean()) if y.any() else math.nan
+    tnr = float(correct[~y].mean()) if (~y).any() else math.nan
+    scores = np.array([p_unacceptable(v) for v in verdicts])
+    auc = float(roc_auc_score(y, scores)) if 0 < y.sum() < len(y) else math.nan
+    per_mode: dict[str, dict[str, float | int | None]] = {}
+    for mode in MODES:
+        idx = np.array([c.mode == mode for c in cases])
+        bad, good = idx & y, idx & ~y
+        per_mode[mode] = {
+            "n_unacceptable": int(bad.sum()),
+            "recall_unacceptable": float(correct[bad].mean()) if bad.any() else None,
+            "n_acceptable": int(good.sum()),
+            "passed_acceptable": float(correct[good].mean()) if good.any() else None,
+        }
+    return {
+        "n": len(cases),
+        "accuracy": float(correct.mean()),
+        "balanced_accuracy": (tpr + tnr) / 2,
+        "sensitivity": tpr,
+        "specificity": tnr,
+        "auc": auc,
+        "uncertain_rate": float(np.mean(said == "uncertain")),
+        "per_mode": per_mode,
+    }
+
+
+def run_benchmark(
+    bench: Benchmark,
+    *,
+    target: str = "scar",
+    extra_methods: dict[str, JudgeFn] | None = None,
+    extra_limit: int | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> dict[str, Any]:
+    """Score ``rules``, ``descriptors+xgboost`` and any ``extra_methods`` on the test split.
+
+    Parameters
+    ----------
+    bench : Benchmark
+        From :func:`build_benchmark`.
+    target : str
+        Segmentation target whose YAML gives the rule thresholds.
+    extra_methods : dict, optional
+        ``name -> fn(image, mask, descriptors) -> verdict dict`` (e.g. the LLM chain).
+    extra_limit : int, optional
+        Score extra methods on only the first ``extra_limit`` test cases (LLM calls cost money);
+        the metrics then say ``n``.
+    progress : callable, optional
+        ``progress(method, done, total)``.
+
+    Returns
+    -------
+    dict
+        ``{"methods": {name: metrics}, "timing": {...}, "predictions": {name: [verdict...]}}``.
+    """
+    from scafe.judge.rules import RuleReasoner
+
+    test = bench.split("test")
+    methods: dict[str, Any] = {}
+    predictions: dict[str, list[Verdict]] = {}
+
+    reasoner = RuleReasoner.for_target(target)
+    t0 = time.perf_counter()
+    rule_verdicts = [reasoner.judge(c.descriptors) for c in test]
+    rule_seconds = (time.perf_counter() - t0) / max(len(test), 1)
+    predictions["rules"] = rule_verdicts
+    methods["rules"] = score(test, rule_verdicts)
+
+    qc = LearnedQC(seed=bench.seed).fit(bench.split("train"))
+    probs = qc.predict_proba([c.descriptors for c in test])
+    qc_verdicts = [
+        {"verdict": "unacceptable" if p >= 0.5 else "acceptable", "confidence": float(max(p, 1 - p)), "p_unacceptable": float(p)}
+        for p in probs
+    ]
+    predictions["descriptors+xgboost"] = qc_verdicts
+    methods["descriptors+xgboost"] = score(test, qc_verdicts)
+
+    for name, fn in (extra_methods or {}).items():
+        subset = test[:extra_limit] if extra_limit else test
+        verdicts = []
+        for k, case in enumerate(subset):
+            image, mask = bench.image_and_mask(case)
+            verdicts.append(fn(image, mask, case.descriptors))
+            if progress is not None:
+                progress(name, k + 1, len(subset))
+        predictions[name] = verdicts
+        methods[name] = score(subset, verdicts)
+
+    desc_times = np.array([c.seconds_descriptors for c in bench.cases])
+    timing = {
+        "descriptors_ms_mean": float(desc_times.mean() * 1e3),
+        "descriptors_ms_p95": float(np.percentile(desc_times, 95) * 1e3),
+        "rules_ms_mean": rule_seconds * 1e3,
+        "judge_overhead_ms_mean": float(desc_times.mean() * 1e3 + rule_seconds * 1e3),
+        "image_size": bench.size,
+    }
+    return {"methods": methods, "timing": timing, "predictions": predictions}

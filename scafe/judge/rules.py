@@ -1,0 +1,246 @@
+"""The deterministic rule reasoner: the judge's four stages without an LLM, labelled ``rules``.
+
+It runs the same stages as the LLM chain (``agents/judge``) so both produce the same output
+shape, and so the chain's stage 2 can show the LLM exactly what the rules found:
+
+1. knowledge recall - the target's expectations, read from
+   ``prompts/criteria/segmentation/<target>.yaml``;
+2. visual feature analysis - every rule of that file evaluated on the trusted descriptors
+   (value, threshold, fired or not, normalised margin);
+3. anatomical inference - fired rules grouped into failure modes with their explanations;
+4. clinical synthesis - ``unacceptable`` if any *critical* rule fired or at least
+   ``synthesis.major_needed`` *major* rules fired, else ``acceptable``.
+
+Scores: each rule's normalised margin ``m = (value - threshold) / scale`` (sign chosen so that
+``m > 0`` means fired) gives ``p_rule = sigmoid(4 m)``; ``p_unacceptable`` is the largest
+critical ``p_rule`` (or the second-largest major one when that is higher); ``confidence`` is
+``max(p, 1 - p)``. A NaN descriptor (undefined, e.g. the ring of a full-image mask) fires the
+rule when the rule says ``nan_fires: true``.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import yaml
+from pydantic import BaseModel, Field, ValidationError, field_validator
+
+from scafe.errors import CriteriaError, UsageError
+from scafe.judge.descriptors import DESCRIPTOR_NAMES
+
+
+class Rule(BaseModel):
+    """One check: ``descriptor op threshold`` means the mask looks wrong in ``failure_mode``."""
+
+    id: str
+    descriptor: str
+    op: Literal[">", "<"]
+    threshold: float
+    scale: float = Field(gt=0, description="What counts as a clear margin, in descriptor units.")
+    severity: Literal["critical", "major"] = "critical"
+    failure_mode: str
+    finding: str  # what the rule saw, in words (stage 2)
+    inference: str  # what it means anatomically (stage 3)
+    nan_fires: bool = True
+
+    @field_validator("descriptor")
+    @classmethod
+    def _known_descriptor(cls, value: str) -> str:
+        if value not in DESCRIPTOR_NAMES:
+            raise ValueError(f"unknown descriptor {value!r}; use one of {list(DESCRIPTOR_NAMES)}")
+        return value
+
+
+class Synthesis(BaseModel):
+    """How fired rules become a verdict."""
+
+    major_needed: int = Field(2, ge=1)
+
+
+class SegmentationTarget(BaseModel):
+    """A segmentation target file (``prompts/criteria/segmentation/<target>.yaml``)."""
+
+    target: str
+    title: str
+    structure: str  # what the structure is, for the prompts
+    expectations: list[str]  # what a correct mask looks like, one statement each
+    failure_modes: dict[str, str]  # mode -> description
+    rules: list[Rule]
+    synthesis: Synthesis = Synthesis()
+    path: str = ""
+
+    @classmethod
+    def load(cls, target: str = "scar", root: Path | None = None) -> SegmentationTarget:
+        """Load and validate ``<root>/prompts/criteria/segmentation/<target>.yaml``.
+
+        Raises
+        ------
+        UsageError
+            When no such target file exists (lists the ones that do).
+        CriteriaError
+            When the file is not valid YAML or does not match the schema.
+        """
+        from scafe.paths import criteria_dir
+
+        folder = criteria_dir(root) / "segmentation"
+        path = folder / f"{target}.yaml"
+        if not path.is_file():
+            known = sorted(p.stem for p in folder.glob("*.yaml")) if folder.is_dir() else []
+            raise UsageError(
+                f"No segmentation target {target!r}: {path} does not exist. Known targets: {known or 'none'}; "
+                "add a YAML file there (copy scar.yaml) to define a new one."
+            )
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            model = cls.model_validate({**data, "path": str(path)})
+        except yaml.YAMLError as exc:
+            raise CriteriaError(f"{path} is not valid YAML: {exc}") from exc
+        except ValidationError as exc:
+            raise CriteriaError(f"{path} does not match the segmentation-target schema:\n{exc}") from exc
+        unknown = {r.failure_mode for r in model.rules} - set(model.failure_modes)
+        if unknown:
+            raise CriteriaError(f"{path}: rules name failure modes {sorted(unknown)} missing from failure_modes:.")
+        return model
+
+
+def _sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(min(x, 50.0), -50.0)))
+
+
+def evaluate_rule(rule: Rule, value: float) -> dict[str, Any]:
+    """Stage-2 finding of one rule: value, threshold, margin (> 0 = fired), fired."""
+    if value is None or not math.isfinite(value):
+        fired = rule.nan_fires
+        margin = 1.0 if fired else -1.0
+        shown = None
+    else:
+        margin = (value - rule.threshold) / rule.scale
+        if rule.op == "<":
+            margin = -margin
+        fired = margin > 0
+        shown = round(float(value), 4)
+    return {
+        "rule": rule.id,
+        "descriptor": rule.descriptor,
+        "value": shown,
+        "op": rule.op,
+        "threshold": rule.threshold,
+        "fired": bool(fired),
+        "margin": round(float(margin), 3),
+        "severity": rule.severity,
+        "failure_mode": rule.failure_mode,
+        "finding": rule.finding if fired else "",
+    }
+
+
+class RuleReasoner:
+    """Deterministic four-stage judge over the trusted descriptors (module docstring)."""
+
+    name = "rules"
+
+    def __init__(self, target: SegmentationTarget):
+        self.target = target
+
+    @classmethod
+    def for_target(cls, target: str = "scar", root: Path | None = None) -> RuleReasoner:
+        """Reasoner for a named target file."""
+        return cls(SegmentationTarget.load(target, root))
+
+    def knowledge_recall(self) -> dict[str, Any]:
+        """Stage 1: what a correct mask of this target looks like."""
+        t = self.target
+        return {"structure": t.structure, "expectations": list(t.expectations), "failure_modes": dict(t.failure_modes)}
+
+    def visual_feature_analysis(self, descriptors: dict[str, float]) -> dict[str, Any]:
+        """Stage 2: every rule evaluated on the descriptors."""
+        findings = [evaluate_rule(r, descriptors.get(r.descriptor, math.nan)) for r in self.target.rules]
+        return {"findings": findings, "n_fired": sum(f["fired"] for f in findings)}
+
+    def anatomical_inference(self, analysis: dict[str, Any]) -> dict[str, Any]:
+        """Stage 3: fired rules grouped by failure mode, with what they mean."""
+        by_rule = {r.id: r for r in self.target.rules}
+        suspected: dict[str, list[str]] = {}
+        for f in analysis["findings"]:
+            if f["fired"]:
+                suspected.setdefault(f["failure_mode"], []).append(by_rule[f["rule"]].inference)
+        return {
+            "suspected_failure_modes": sorted(suspected),
+            "explanations": {mode: sorted(set(texts)) for mode, texts in sorted(suspected.items())},
+            "consistent_with_target": not suspected,
+        }
+
+    def clinical_synthesis(self, analysis: dict[str, Any], inference: dict[str, Any]) -> dict[str, Any]:
+        """Stage 4: the verdict, exactly the synthesis schema plus ``p_unacceptable``."""
+        critical = [f for f in analysis["findings"] if f["severity"] == "critical"]
+        major = [f for f in analysis["findings"] if f["severity"] == "major"]
+        need = self.target.synthesis.major_needed
+        p_crit = max((_sigmoid(4 * f["margin"]) for f in critical), default=0.0)
+        major_p = sorted((_sigmoid(4 * f["margin"]) for f in major), reverse=True)
+        p_major = major_p[need - 1] if len(major_p) >= need else 0.0
+        p = max(p_crit, p_major)
+        fired_crit = [f for f in critical if f["fired"]]
+        fired_major = [f for f in major if f["fired"]]
+        unacceptable = bool(fired_crit) or len(fired_major) >= need
+        # Keep verdict and score consistent even where sigmoid(0) rounding would disagree.
+        p = max(p, 0.5 + 1e-6) if unacceptable else min(p, 0.5 - 1e-6)
+        modes = inference["suspected_failure_modes"] if unacceptable else []
+        if unacceptable:
+            reasons = [f"{f['descriptor']}={f['value']} {f['op']} {f['threshold']}" for f in fired_crit + fired_major]
+            rationale = f"Rules fired: {'; '.join(reasons)}."
+        else:
+            rationale = "No critical rule fired" + (
+                f"; {len(fired_major)} major rule(s) fired, fewer than {need}." if fired_major else "."
+            )
+        return {
+            "verdict": "unacceptable" if unacceptable else "acceptable",
+            "confidence": round(max(p, 1 - p), 4),
+            "failure_modes": modes,
+            "rationale": rationale,
+            "p_unacceptable": round(p, 4),
+        }
+
+    def stages(self, descriptors: dict[str, float]) -> dict[str, Any]:
+        """All four stages, keyed as in the judge's JSON output."""
+        recall = self.knowledge_recall()
+        analysis = self.visual_feature_analysis(descriptors)
+        inference = self.anatomical_inference(analysis)
+        synthesis = self.clinical_synthesis(analysis, inference)
+        return {
+            "knowledge_recall": recall,
+            "visual_feature_analysis": analysis,
+            "anatomical_inference": inference,
+            "clinical_synthesis": synthesis,
+        }
+
+    def judge(self, descriptors: dict[str, float]) -> dict[str, Any]:
+        """Verdict dict: ``verdict, confidence, failure_modes, rationale, p_unacceptable``."""
+        return self.stages(descriptors)["clinical_synthesis"]
+
+
+def calibrate_thresholds(
+    target: SegmentationTarget,
+    acceptable_descriptors: list[dict[str, float]],
+    *,
+    false_alarm: float = 0.02,
+) -> dict[str, float]:
+    """Suggest each rule's threshold so it fires on ``false_alarm`` of acceptable masks.
+
+    This is how the committed thresholds in ``scar.yaml`` were chosen (on the train split of
+    the benchmark only); ``benchmarks/judge.py`` prints the suggestions next to the file's
+    values so drift is visible. ``threshold = quantile(values, 1 - a)`` for ``>`` rules and
+    ``quantile(values, a)`` for ``<`` rules, over finite values.
+    """
+    if not 0 < false_alarm < 0.5:
+        raise UsageError(f"false_alarm must be in (0, 0.5); got {false_alarm!r}.")
+    out = {}
+    for rule in target.rules:
+        values = np.array([d.get(rule.descriptor, math.nan) for d in acceptable_descriptors], dtype=float)
+        values = values[np.isfinite(values)]
+        if values.size == 0:
+            continue
+        q = 1 - false_alarm if rule.op == ">" else false_alarm
+        out[rule.id] = float(np.quantile(values, q))
+    return out
