@@ -55,7 +55,7 @@ def add_distractors(
             if mask.any() and not (mask & ~free).any():
                 _apply(layers, kind, made)
                 layers.masks[f"{kind}_{k}"] = mask
-                free &= ~ndimage.binary_dilation(mask, iterations=2)
+                free &= ~cv2.dilate(mask.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
                 break
     return layers
 

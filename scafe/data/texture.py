@@ -50,30 +50,32 @@ def random_curves(
     steps: int = 8,
     heading: float | None = None,
     spread: float = np.pi,
-) -> list[np.ndarray]:
-    """``count`` random-walk polylines (int32 point arrays for cv2) from ``start_xy``.
+) -> np.ndarray:
+    """``count`` random-walk polylines from ``start_xy``, as ``(count, steps + 1, 2)`` int32 points.
 
-    Directions are ``heading`` +- ``spread`` radians (uniformly random when ``heading`` is None).
+    Directions are ``heading`` +- ``spread`` radians (uniformly random when ``heading`` is None);
+    each step turns by N(0, wiggle) radians. Points carry 4 fractional bits (cv2 ``shift=4``).
     """
-    curves = []
     base = rng.uniform(0, 2 * np.pi) if heading is None else heading
-    for k in range(count):
-        heading_k = base + rng.uniform(-spread, spread)
-        turns = np.cumsum(rng.normal(0, wiggle, steps))
-        seg = length_px[k] / steps
-        dx = np.cos(heading_k + turns) * seg
-        dy = np.sin(heading_k + turns) * seg
-        pts = start_xy[k] + np.cumsum(np.stack([dx, dy], 1), 0)
-        pts = np.vstack([start_xy[k], pts])
-        curves.append(np.round(pts * 16).astype(np.int32))  # 4 fractional bits for cv2 anti-aliasing
-    return curves
+    heads = base + rng.uniform(-spread, spread, count)
+    turns = np.cumsum(rng.normal(0, wiggle, (count, steps)), axis=1) + heads[:, None]
+    seg = (np.asarray(length_px, float) / steps)[:, None]
+    steps_xy = np.stack([np.cos(turns) * seg, np.sin(turns) * seg], axis=2)
+    pts = np.concatenate([np.zeros((count, 1, 2)), np.cumsum(steps_xy, axis=1)], axis=1)
+    pts += np.asarray(start_xy, float)[:, None, :]
+    return np.round(pts * 16).astype(np.int32)
 
 
-def draw_curves(shape: tuple[int, int], curves: list[np.ndarray], thickness: np.ndarray) -> np.ndarray:
-    """Rasterise anti-aliased polylines into a float coverage map in [0, 1]."""
+def draw_curves(shape: tuple[int, int], curves: np.ndarray, thickness: np.ndarray) -> np.ndarray:
+    """Rasterise anti-aliased polylines into a float coverage map in [0, 1].
+
+    Curves of equal (rounded) thickness are drawn in one cv2 call.
+    """
     canvas = np.zeros(shape, np.uint8)
-    for pts, th in zip(curves, thickness, strict=True):
-        cv2.polylines(canvas, [pts.reshape(-1, 1, 2)], False, 255, int(max(1, round(th))), cv2.LINE_AA, shift=4)
+    widths = np.maximum(1, np.round(np.asarray(thickness, float))).astype(int)
+    for width in np.unique(widths):
+        group = [c.reshape(-1, 1, 2) for c in curves[widths == width]]
+        cv2.polylines(canvas, group, False, 255, int(width), cv2.LINE_AA, shift=4)
     return canvas.astype(np.float32) / 255.0
 
 
