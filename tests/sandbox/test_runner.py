@@ -1,0 +1,169 @@
+"""ExtractorRunner: deadlines, memory refusal, crashes, respawn, host isolation, typed results."""
+
+from __future__ import annotations
+
+import os
+import resource
+import signal
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from sandbox import ExtractorRunner, InputError, Limits, Outcome, SandboxConfigError, layers_info
+from sandbox.runner import _SERVER_ENV, fork_server
+from tests.sandbox.helpers import CANARY_SOURCE, canary_reference, small_pair
+
+LOOP_IF_BIG = '''"""Loops forever when the mask has more than 100 pixels (test fixture)."""
+import numpy as np
+
+
+def extract(image, mask):
+    n = int(np.count_nonzero(mask))
+    while n > 100:
+        n = n + 1
+    return {"n_pixels": float(n)}
+'''
+
+ALLOC_10GB = '''"""Asks for 10 GB (test fixture)."""
+import numpy as np
+
+
+def extract(image, mask):
+    big = np.ones(10 * 1024 ** 3, dtype=np.uint8)
+    return {"total": float(big.sum())}
+'''
+
+
+def test_infinite_loop_is_killed_within_twice_the_deadline() -> None:
+    deadline = 1.0
+    image, mask = small_pair()
+    with ExtractorRunner(LOOP_IF_BIG, limits=Limits(per_image_seconds=deadline)) as runner:
+        start = time.perf_counter()
+        result = runner.run(image, mask)
+        elapsed = time.perf_counter() - start
+        assert result.outcome is Outcome.timeout
+        assert elapsed < 2 * deadline
+        assert "deadline" in result.error
+        # the runner forks a fresh child for the next image
+        small = np.zeros_like(mask)
+        small[0, :5] = True
+        again = runner.run(image, small)
+    assert again.ok
+    assert again.features == {"n_pixels": 5.0}
+
+
+def test_ten_gigabyte_allocation_is_refused_and_host_unaffected() -> None:
+    image, mask = small_pair()
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with ExtractorRunner(ALLOC_10GB, limits=Limits(memory_mb=1024)) as runner:
+        result = runner.run(image, mask)
+    assert result.outcome is Outcome.resource_limit
+    assert "memory" in result.error.lower()
+    rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    assert rss_after - rss_before < 200 * 1024  # KiB: the host did not grow by the child's attempt
+
+
+def test_cpu_budget_gives_resource_limit() -> None:
+    image, mask = small_pair()
+    limits = Limits(per_image_seconds=20.0, total_seconds=1.0)
+    with ExtractorRunner(LOOP_IF_BIG, limits=limits) as runner:
+        start = time.perf_counter()
+        result = runner.run(image, mask)
+    assert result.outcome is Outcome.resource_limit
+    assert "CPU" in result.error
+    assert time.perf_counter() - start < 10
+
+
+def test_child_killed_by_a_signal_is_crashed() -> None:
+    image, mask = small_pair()
+    with ExtractorRunner(LOOP_IF_BIG, limits=Limits(per_image_seconds=10.0)) as runner:
+        pid = runner._pid
+        threading.Timer(0.3, os.kill, (pid, signal.SIGSEGV)).start()
+        result = runner.run(image, mask)
+    assert result.outcome is Outcome.crashed
+    assert "SIGSEGV" in result.error
+
+
+def test_results_are_typed_and_equal_to_plain_python() -> None:
+    pairs = [small_pair(seed) for seed in range(3)]
+    with ExtractorRunner(CANARY_SOURCE) as runner:
+        results = list(runner.run_many(pairs))
+        assert runner.start_ms is not None
+    for (image, mask), result in zip(pairs, results, strict=True):
+        assert result.ok
+        assert result.features == canary_reference(image, mask)
+        assert all(type(v) is float for v in result.features.values())
+        assert result.seconds >= 0
+        assert result.to_dict()["outcome"] == "ok"
+
+
+def test_wrong_inputs_raise_input_error() -> None:
+    image, mask = small_pair()
+    with ExtractorRunner(CANARY_SOURCE) as runner:
+        with pytest.raises(InputError, match="uint8"):
+            runner.run(image.astype(np.float32), mask)
+        with pytest.raises(InputError, match="bool"):
+            runner.run(image, mask.astype(np.uint8))
+        with pytest.raises(InputError, match="matching"):
+            runner.run(image, mask[:-1])
+
+
+def test_fork_server_environment_holds_no_host_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-host-secret")
+    server = fork_server()
+    with open(f"/proc/{server.proc.pid}/environ", "rb") as fh:
+        names = {entry.split(b"=", 1)[0].decode() for entry in fh.read().split(b"\0") if entry}
+    assert names <= set(_SERVER_ENV)
+
+
+def test_limits_are_validated() -> None:
+    with pytest.raises(SandboxConfigError, match="per_image_seconds"):
+        Limits(per_image_seconds=0)
+    with pytest.raises(SandboxConfigError, match="unknown layers"):
+        Limits(require_layers=("magic",))
+
+
+def test_required_layers_are_enforced() -> None:
+    info = layers_info()["layers"]
+    available = tuple(name for name, layer in info.items() if layer["active"])
+    missing = tuple(name for name, layer in info.items() if not layer["active"])
+    image, mask = small_pair()
+    with ExtractorRunner(CANARY_SOURCE, limits=Limits(require_layers=available)) as runner:
+        assert runner.run(image, mask).ok
+    if missing:
+        from sandbox import LayerUnavailable
+
+        with pytest.raises(LayerUnavailable, match=missing[0]), ExtractorRunner(
+            CANARY_SOURCE, limits=Limits(require_layers=missing)
+        ):
+            pass
+
+
+def test_host_file_descriptors_do_not_leak() -> None:
+    image, mask = small_pair()
+    fork_server()
+    before = len(os.listdir("/proc/self/fd"))
+    for _ in range(5):
+        with ExtractorRunner(CANARY_SOURCE) as runner:
+            runner.run(image, mask)
+    assert len(os.listdir("/proc/self/fd")) == before
+
+
+def test_rejected_source_never_starts_a_child(pair) -> None:
+    with ExtractorRunner('"""x"""\nimport os\n\ndef extract(image, mask):\n    return {}\n') as runner:
+        result = runner.run(*pair)
+        assert runner.layers is None
+    assert result.outcome is Outcome.rejected
+    assert result.line == 2
+
+
+def test_module_body_failure_is_reported_for_every_image(pair) -> None:
+    source = '"""Fails at import time."""\nimport numpy as np\nx = 1 / 0\n\ndef extract(image, mask):\n    return {"a": 1.0}\n'
+    with ExtractorRunner(source) as runner:
+        first, second = runner.run(*pair), runner.run(*pair)
+    assert first.outcome is Outcome.failed
+    assert second.outcome is Outcome.failed
+    assert "ZeroDivisionError" in first.error
+    assert first.line == 3
