@@ -11,9 +11,10 @@ peaking in green: 0.05, 1.0, 0.5; grey: 1, 1, 1):  [c_mel, c_hb, c_grey] = M^-1 
   pigmentation_delta_mel_takiwaki = -1.06 * delta_a* - 1.44 * delta_L*   (Takiwaki's melanin shift)
 A ratio, not a difference, because the scar's melanin scales with the patient's own: the same
 relative change is a bigger absolute one in dark skin. Haemoglobin (redness) is unmixed out, so
-erythema is not read as pigment. Each c is unmixed from the median OD of the darker half of the
-pixels (glare-free), lesion pixels 2 px or more inside the border (edge blur), reference skin =
-outside pixels beyond the 60th percentile of outside distances. c_mel is floored at 1e-3.
+erythema is not read as pigment. The unmixing is done per pixel, so each pixel's own shading
+(the grey term: relief, shadow, uneven light) is removed before the median c_mel of the region is
+taken. Lesion pixels 2 px or more inside the border (edge blur); reference skin = outside pixels
+beyond the 60th percentile of outside distances. Median c_mel is floored at 1e-3.
 Range: log ratio about -2..2; delta L* about -60..60. Empty mask: NaN. Mask covering the whole image (no skin to compare with): 0.
 """
 import math
@@ -33,10 +34,9 @@ def optical_density(rgb):
     return -np.log(np.maximum(lin, 1.0 / 4096.0))
 
 
-def darker_half_melanin(od):
-    grey = od.mean(axis=1)
-    dark = od[grey >= np.quantile(grey, 0.5)]
-    return max(float((UNMIX @ np.median(dark, axis=0))[0]), 1e-3)
+def median_melanin(od):
+    melanin = od @ UNMIX[0]  # first row of M^-1: per-pixel melanin concentration
+    return max(float(np.median(melanin)), 1e-3)
 
 
 def extract(image, mask):
@@ -52,8 +52,8 @@ def extract(image, mask):
     core = lesion & (ndimage.distance_transform_edt(lesion) >= 2)
     if np.count_nonzero(core) < 10:
         core = lesion
-    ratio = math.log(darker_half_melanin(optical_density(image[core]))
-                     / darker_half_melanin(optical_density(image[skin])))
+    ratio = math.log(median_melanin(optical_density(image[core]))
+                     / median_melanin(optical_density(image[skin])))
     lab_in = color.rgb2lab(image[lesion][None])[0]
     lab_skin = color.rgb2lab(image[skin][None])[0]
     delta_l = float(np.median(lab_in[:, 0]) - np.median(lab_skin[:, 0]))
