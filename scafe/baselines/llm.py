@@ -61,6 +61,13 @@ def _png(image: np.ndarray, mask: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
+def _chat(stage: str, **context: Any) -> list[dict[str, Any]]:
+    # one user message: the shared system prompt is the *engineer's* (it needs a criterion item)
+    from scafe.prompting import render
+
+    return [{"role": "user", "content": render(stage, item=None, criteria=None, **context)}]
+
+
 def _ask(client: Any, messages: list[dict[str, Any]], images: list[bytes] | None = None) -> float:
     from scafe.errors import ScafeError
 
@@ -81,9 +88,7 @@ class LLMImageGroup:
         self.client, self.cases = client, cases[:max_cases]
 
     def run(self, train_idx: np.ndarray, seed: int) -> dict[str, np.ndarray]:
-        from scafe.prompting import messages
-
-        chat = messages("classify_image", item=None, criteria=None)
+        chat = _chat("classify_image")
         return {LLM_IMAGE: np.array([_ask(self.client, chat, [_png(*c.load())]) for c in self.cases])}
 
 
@@ -98,13 +103,11 @@ class LLMFeaturesGroup:
         self.client, self.frame, self.meta = client, test_features.iloc[:max_cases], feature_meta
 
     def run(self, train_idx: np.ndarray, seed: int) -> dict[str, np.ndarray]:
-        from scafe.prompting import messages
-
         out = []
         for _, row in self.frame.iterrows():
             feats = [{"name": k, "value": (float(v) if np.isfinite(v) else "missing"),
                       "description": _describe(self.meta.get(k, {}))} for k, v in row.items()]
-            out.append(_ask(self.client, messages("classify_features", item=None, criteria=None, features=feats)))
+            out.append(_ask(self.client, _chat("classify_features", features=feats)))
         return {LLM_FEATURES: np.array(out)}
 
 

@@ -37,7 +37,7 @@ def method_names() -> list[str]:
     """Every method name, in report order."""
     from scafe.baselines.models import MODEL_NAMES
 
-    return [OURS, *(RADIOMICS_PREFIX + m for m in MODEL_NAMES), CNN, ORACLE, NUISANCE, LLM_IMAGE, LLM_FEATURES]
+    return [OURS, *(RADIOMICS_PREFIX + m for m in MODEL_NAMES), CNN, LLM_IMAGE, LLM_FEATURES, ORACLE, NUISANCE]
 
 
 @dataclass
@@ -187,4 +187,6 @@ def build_groups(
     for name in (LLM_IMAGE, LLM_FEATURES):
         if name not in llm_names:
             skip(name, llm_unavailable)
+    order = method_names()
+    groups.sort(key=lambda g: order.index(g.names[0]))  # report order: ours, baselines, references
     return groups, skipped

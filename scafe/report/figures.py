@@ -112,11 +112,13 @@ def roc_curves(y: np.ndarray, probas: dict[str, list[np.ndarray]], n_train: int)
 
 
 def confusion_matrices(y: np.ndarray, probas: dict[str, list[np.ndarray]], n_train: int) -> str:
-    """Row-normalised confusion matrices (threshold 0.5), summed over repeats."""
+    """Row-normalised confusion matrices (threshold 0.5), summed over repeats; 3 per row."""
     _style()
     methods = list(probas)
-    fig, axes = plt.subplots(1, len(methods), figsize=(2.9 * len(methods), 3.0), squeeze=False)
-    for ax, method in zip(axes[0], methods, strict=True):
+    cols = min(3, len(methods))
+    rows = int(np.ceil(len(methods) / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(2.9 * cols, 2.9 * rows), squeeze=False)
+    for k, (ax, method) in enumerate(zip(axes.ravel(), methods, strict=False)):
         cm = np.zeros((2, 2))
         for p in probas[method]:
             yy = y[: len(p)]
@@ -129,14 +131,18 @@ def confusion_matrices(y: np.ndarray, probas: dict[str, list[np.ndarray]], n_tra
         for t in (0, 1):
             for q in (0, 1):
                 ax.text(q, t, f"{norm[t, q]:.2f}", ha="center", va="center",
-                        color="white" if norm[t, q] > 0.6 else "black", fontsize=11, fontweight="bold")
+                        color="white" if norm[t, q] > 0.6 else "black", fontsize=12, fontweight="bold")
         ax.set_xticks([0, 1], ["hypertr.", "keloid"])
-        ax.set_yticks([0, 1], ["hypertr.", "keloid"])
+        ax.set_yticks([0, 1], ["hypertr.", "keloid"] if k % cols == 0 else ["", ""])
         ax.set_xlabel("predicted")
-        ax.set_ylabel("true")
+        if k % cols == 0:
+            ax.set_ylabel("true")
         ax.grid(False)
-        ax.set_title(method, fontsize=9)
-    fig.suptitle(f"Confusion matrices at n_train = {n_train} (rows sum to 1)", fontweight="bold", y=1.04)
+        ax.set_title(method, fontsize=9.5, color=color(method))
+    for ax in axes.ravel()[len(methods):]:
+        ax.axis("off")
+    fig.suptitle(f"Confusion matrices at n_train = {n_train} (rows sum to 1)", fontweight="bold")
+    fig.tight_layout()
     return to_data_uri(fig)
 
 

@@ -34,7 +34,7 @@ tr.ref td { color:var(--muted); }
 .ci { color:var(--muted); font-size:12px; }
 .pass { color:var(--good); font-weight:700; } .fail { color:var(--bad); font-weight:700; }
 .na { color:var(--warn); font-weight:700; }
-.grid2 { display:grid; grid-template-columns: 1fr 1fr; gap:18px; align-items:start; }
+.grid2 { display:grid; grid-template-columns: minmax(0,0.85fr) minmax(0,1.15fr); gap:18px; align-items:start; }
 .gallery { display:grid; grid-template-columns: repeat(auto-fill, minmax(290px, 1fr)); gap:14px; }
 .case { border:1px solid var(--line); border-radius:10px; padding:10px; background:#fbfcfe; }
 .case img { width:100%; border-radius:6px; display:block; }
