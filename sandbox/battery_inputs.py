@@ -20,13 +20,19 @@ WRAP_PROBES = (("wrap_e_r_minus_g_60", 60), ("wrap_a_r_minus_g_1", 1), ("wrap_b_
 
 @dataclass(frozen=True)
 class BatteryInput:
-    """One battery case; ``noncontiguous`` asks the child to hand the arrays over as strided views."""
+    """One battery case.
+
+    ``noncontiguous`` asks the child to hand the arrays over as strided views. ``degenerate``
+    marks masks where a measurement may be undefined (empty, one pixel, the whole image: no
+    ring, no outside skin, no contour area); only there may a value be NaN, and only when the
+    docstring says so.
+    """
 
     name: str
     image: np.ndarray
     mask: np.ndarray
     noncontiguous: bool = False
-    empty_mask: bool = False
+    degenerate: bool = False
 
 
 def disk(h: int, w: int, cy: float, cx: float, r: float) -> np.ndarray:
@@ -69,8 +75,9 @@ def battery_inputs() -> list[BatteryInput]:
 
     def add(name: str, h: int, w: int, mask: np.ndarray, seed: int, **kw) -> None:
         flags = {k: kw.pop(k) for k in ("noncontiguous",) if k in kw}
+        degenerate = int(mask.sum()) <= 1 or bool(mask.all())
         cases.append(BatteryInput(name, skin_image(h, w, mask, seed=seed, **kw), mask,
-                                  empty_mask=not mask.any(), **flags))
+                                  degenerate=degenerate, **flags))
 
     m = np.zeros((8, 8), bool)
     m[2:6, 2:6] = True
