@@ -74,8 +74,8 @@ def _json_candidates(text: str) -> list[str]:
     candidates = [m.group(2) for m in _FENCE.finditer(text) if m.group(1).lower() in ("json", "")]
     start = text.find("{")
     end = text.rfind("}")
-    if start != -1 and end > start:
-        candidates.append(text[start : end + 1])
+    if start != -1:  # an unclosed object is still a candidate, so the parse error can be shown
+        candidates.append(text[start : end + 1] if end > start else text[start:])
     return candidates
 
 

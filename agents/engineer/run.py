@@ -8,6 +8,7 @@ without redoing finished items (accepted specs are never asked for again).
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import time
 from collections.abc import Callable
@@ -164,6 +165,8 @@ def generate(
     else:
         if options is None:
             raise UsageError("generate() needs RunOptions for a new run (or resume=RUN_ID).")
+        if run_id is not None and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,79}", run_id):
+            raise UsageError(f"run id {run_id!r} must be letters, digits, '.', '_' or '-' (at most 80), e.g. 'vss-2026-11-22'")
         run = RunLog(Path(runs_dir) / (run_id or new_run_id()))
         if (run.directory / "checkpoint.sqlite").exists():
             raise UsageError(f"Run {run.run_id!r} already exists; use --resume {run.run_id} to continue it.")

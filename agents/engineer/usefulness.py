@@ -90,7 +90,7 @@ def run_extractor(source: str, data: TrainingSet) -> pd.DataFrame:
     rows: list[dict[str, float]] = []
     with ExtractorRunner(source) as runner:
         for result in runner.run_many(list(zip(data.images, data.masks, strict=True))):
-            ok = result.outcome == Outcome.OK and result.features is not None
+            ok = result.outcome == Outcome.ok and result.features is not None
             rows.append(dict(result.features) if ok else {})  # type: ignore[arg-type]
     return pd.DataFrame(rows, index=pd.Index(data.ids, name="id")).astype(float)
 

@@ -83,6 +83,7 @@ def generate(
     record: Path | None = typer.Option(None, "--record", help="Append every LLM exchange to this JSONL file (for --replay)."),
     replay: Path | None = typer.Option(None, "--replay", help="Answer every LLM request from this recording; no network."),
     resume: str | None = typer.Option(None, "--resume", help="Continue the crashed or interrupted run RUN_ID (finished specs are not redone)."),
+    run_id: str | None = typer.Option(None, "--run-id", help="Name for a new run directory (default: UTC timestamp + random suffix)."),
     max_calls: int | None = typer.Option(None, "--max-calls", min=1, help="Stop asking the LLM after this many calls."),
     max_tokens: int | None = typer.Option(None, "--max-tokens", min=1, help="Stop asking the LLM after this many tokens in total."),
     activate: bool = typer.Option(False, "--activate", help="Activate accepted versions (default: register them inactive and say how to activate)."),
@@ -137,7 +138,8 @@ def generate(
     console.print(f"LLM: {llm_config.provider} {llm_config.model!r}"
                   + (f" replaying {replay}" if replay else f" at {llm_config.base_url}"), highlight=False)  # fmt: skip
     with progress_bar() as bar:
-        summary = run_generate(options, client, runs_dir=runs, resume=resume, progress=_progress_printer(bar))
+        summary = run_generate(options, client, runs_dir=runs, resume=resume, run_id=run_id,
+                               progress=_progress_printer(bar))
     stdout.print(_table(summary))
     if summary.missing_items:
         stdout.print(f"[yellow]No accepted extractor for: {', '.join(summary.missing_items)}[/yellow]")

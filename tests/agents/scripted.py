@@ -159,3 +159,35 @@ class Router:
     def count(self, stage: str, key: str) -> int:
         """How many requests of this kind arrived."""
         return sum(1 for entry in self.log if entry == (stage, key))
+
+
+def run_engineer(tmp_path: Any, replies: Any, items: list[str], *, attempts: int = 3, usefulness: Any = None,
+                 activate: bool = False, run_id: str = "test-run", **llm: Any) -> tuple[Any, Any, Any]:
+    """Run the engineer graph against a scripted server; return ``(summary, server, client)``.
+
+    The library is a fresh directory under ``tmp_path`` (never the committed one).
+    """
+    from pathlib import Path
+
+    from agents.engineer.run import RunOptions, generate
+    from agents.llm import LLMClient, LLMConfig
+    from tests.support.fake_llm import FakeLLMServer
+
+    library = Path(tmp_path) / "library"
+    library.mkdir(exist_ok=True)
+    settings = {"model": "fake-model", "backoff_base_s": 0.01, "max_retries": 2, "concurrency": 2, **llm}
+    with FakeLLMServer(replies) as server:
+        client = LLMClient(LLMConfig(base_url=server.url, **settings))
+        options = RunOptions(criteria_path=VSS, items=items, library_dir=library, attempts=attempts,
+                             activate=activate, usefulness=usefulness)  # fmt: skip
+        summary = generate(options, client, runs_dir=Path(tmp_path) / "runs", run_id=run_id)
+    return summary, server, client
+
+
+def _vss() -> Any:
+    from scafe.paths import PACKAGE_CHECKOUT
+
+    return PACKAGE_CHECKOUT / "prompts" / "criteria" / "vss.yaml"
+
+
+VSS = _vss()
