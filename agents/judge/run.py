@@ -1,0 +1,87 @@
+"""Run the judge chain on one image and mask and return the judge's JSON output.
+
+Output shape (shared with the rule reasoner, see ``scafe judge --help``)::
+
+    {"verdict": "acceptable"|"unacceptable"|"uncertain", "confidence": float, "failure_modes": [...],
+     "stages": {"knowledge_recall": ..., "visual_feature_analysis": ..., "anatomical_inference": ...,
+                "clinical_synthesis": ...},
+     "reasoner": "llm:<model>", "descriptors": {...}}
+
+For ``uncertain`` the confidence is 0, ``failure_modes`` is empty, the failed stage's entry is
+``{"error": "<reason>"}`` and the stages never reached are ``null``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from agents.judge.nodes import finite
+from agents.judge.state import STAGES, JudgeContext
+
+if TYPE_CHECKING:
+    from agents.llm import LLMClient
+    from scafe.judge.rules import SegmentationTarget
+
+
+def judge_with_llm(
+    image: np.ndarray,
+    mask: np.ndarray,
+    *,
+    client: LLMClient,
+    target: SegmentationTarget,
+    vision: bool = False,
+    descriptors: dict[str, float] | None = None,
+    max_attempts: int = 3,
+    templates_dir: str | None = None,
+) -> dict[str, Any]:
+    """Judge one mask with the four-stage LLM chain.
+
+    Parameters
+    ----------
+    image, mask : ndarray
+        ``(H, W, 3)`` uint8 RGB and ``(H, W)`` bool.
+    client : LLMClient
+        A configured client (``LLMClient(LLMConfig.from_env(...))``).
+    target : SegmentationTarget
+        Loaded target file (``SegmentationTarget.load("scar")``).
+    vision : bool
+        Attach the photograph and an overlay of the mask boundary (PNG) to stage 2.
+    descriptors : dict, optional
+        Precomputed descriptors (the benchmark reuses them); computed here otherwise.
+    max_attempts : int
+        LLM calls per stage (1 + bounded retries on invalid output).
+    templates_dir : str, optional
+        Folder with ``judge_*.j2`` (default ``<project root>/prompts/templates``).
+    """
+    from agents.judge.graph import graph
+    from scafe.judge.descriptors import compute_descriptors
+    from scafe.judge.overlay import overlay_png, png_bytes
+    from scafe.judge.rules import RuleReasoner
+    from scafe.paths import templates_dir as default_templates
+
+    if descriptors is None:
+        descriptors = compute_descriptors(image, mask)
+    findings = RuleReasoner(target).visual_feature_analysis(descriptors)["findings"]
+    images = [png_bytes(image), overlay_png(image, mask)] if vision else []
+    context = JudgeContext(
+        client=client, target=target, images=images, max_attempts=max_attempts,
+        templates_dir=str(templates_dir or default_templates()),
+    )
+    state = graph.invoke({"descriptors": descriptors, "rule_findings": findings}, context=context)
+    stages: dict[str, Any] = {stage: state.get(stage) for stage in STAGES}
+    reasoner = f"llm:{client.config.model}"
+    if "failed_stage" in state:
+        stages[state["failed_stage"]] = {"error": state["failure_reason"]}
+        return {"verdict": "uncertain", "confidence": 0.0, "failure_modes": [], "stages": stages,
+                "reasoner": reasoner, "descriptors": finite(descriptors)}
+    synthesis = state["clinical_synthesis"]
+    return {
+        "verdict": synthesis["verdict"],
+        "confidence": float(synthesis["confidence"]),
+        "failure_modes": list(synthesis["failure_modes"]),
+        "stages": stages,
+        "reasoner": reasoner,
+        "descriptors": finite(descriptors),
+    }

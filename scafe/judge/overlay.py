@@ -1,0 +1,42 @@
+"""PNG encodings for the judge: the photograph, and the photograph with mask outlines drawn in.
+
+Used by the LLM chain's ``--vision`` stage 2 (image parts) and by the benchmark report.
+"""
+
+from __future__ import annotations
+
+import io
+
+import cv2
+import numpy as np
+
+CANDIDATE_RGB = (0, 255, 0)  # green: the mask being judged
+TRUTH_RGB = (255, 0, 255)  # magenta: ground truth (benchmark report only)
+
+
+def png_bytes(image: np.ndarray) -> bytes:
+    """Lossless PNG bytes of an RGB uint8 image (or a bool/uint8 mask)."""
+    from PIL import Image
+
+    array = np.asarray(image)
+    if array.dtype == bool:
+        array = array.astype(np.uint8) * 255
+    buffer = io.BytesIO()
+    Image.fromarray(array).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def draw_outline(image: np.ndarray, mask: np.ndarray, rgb: tuple[int, int, int], thickness: int = 1) -> np.ndarray:
+    """A copy of ``image`` with the outer and hole contours of ``mask`` drawn in ``rgb``."""
+    out = np.ascontiguousarray(image.copy())
+    contours, _ = cv2.findContours(np.asarray(mask, np.uint8), cv2.RETR_CCOMP, cv2.CHAIN_APPROX_NONE)
+    cv2.drawContours(out, contours, -1, rgb, thickness)
+    return out
+
+
+def overlay_png(image: np.ndarray, mask: np.ndarray, truth: np.ndarray | None = None) -> bytes:
+    """PNG of the photograph with the candidate mask (green) and optionally the truth (magenta)."""
+    drawn = draw_outline(image, mask, CANDIDATE_RGB)
+    if truth is not None:
+        drawn = draw_outline(drawn, truth, TRUTH_RGB)
+    return png_bytes(drawn)
