@@ -221,8 +221,8 @@ def _pseudopod(rng: np.random.Generator, base: Field, req: float, frac: float) -
     bend = theta + rng.uniform(-0.5, 0.5)
     p0 = np.array([np.cos(theta), np.sin(theta)]) * (r_edge - 0.3 * length)
     p1 = p0 + np.array([np.cos(bend), np.sin(bend)]) * length * 1.3
-    width = rng.uniform(0.25, 0.45) * length
-    return _capsule(p0, p1, width, width * 0.3)
+    width = rng.uniform(0.3, 0.5) * length
+    return _capsule(p0, p1, width, width * 0.45)
 
 
 def measure(lesion: Lesion, n: int = 160) -> dict[str, float]:

@@ -214,8 +214,10 @@ def render_scene(rng: np.random.Generator, lesion: LesionParams, scene: ScenePar
     raised = np.clip(h / max(0.3 * lesion.height_mm, 1e-6), 0, 1)
     gloss = SKIN_GLOSS + (lesion.gloss - SKIN_GLOSS) * w_lesion * raised
     diffuse, spec = _shading(h, gloss, scene)
+    # pores and skin creases; scar tissue has neither (its collagen is laid down without them)
     pore_map = texture.pores(rng, shp, ppm, 0.6 * tex)
-    diffuse = diffuse * (1 - 0.35 * pore_map)
+    lines = texture.skin_lines(rng, shp, ppm)
+    diffuse = diffuse * (1 - (0.35 * pore_map + 0.10 * tex * lines) * (1 - w_lesion))
 
     keep_out = field < lesion.rim_width_mm + 2.0
     layers = add_distractors(rng, scene.n_distractors, keep_out, ppm)
@@ -225,7 +227,7 @@ def render_scene(rng: np.random.Generator, lesion: LesionParams, scene: ScenePar
     hair = texture.hair(rng, shp, ppm, scene.hair_density, size)
     if lesion.label == "keloid":  # keloids are hairless
         hair = hair * (1 - np.clip(w_lesion * 2, 0, 1))
-    hair_rgb = optics.reflectance(np.array(rng.uniform(2.5, 6.0)), np.array(0.1)) * 0.9
+    hair_rgb = optics.reflectance(np.array(rng.uniform(1.5, 6.0)), np.array(0.1)) * 0.9  # blond .. black
     lin = lin * (1 - hair[..., None]) + hair[..., None] * hair_rgb * diffuse[..., None]
     a = layers.overlay_alpha[..., None]
     lin = lin * (1 - a) + a * layers.overlay_rgb * layers.shade[..., None]

@@ -41,6 +41,26 @@ def pores(rng: np.random.Generator, shape: tuple[int, int], px_per_mm: float, de
     return canvas
 
 
+def skin_lines(rng: np.random.Generator, shape: tuple[int, int], px_per_mm: float) -> np.ndarray:
+    """Skin crease network in [0, 1]: two families of fine grooves about 60 deg apart.
+
+    Each family is the zero set of anisotropic noise (smoothed ~1.5 mm along, ~0.15 mm across
+    the groove direction), drawn as ``exp(-(f / 0.2)^2)``; rotated into place with cv2.
+    """
+    out = np.zeros(shape, np.float32)
+    base = rng.uniform(0, 180)
+    for angle in (base, base + rng.uniform(50, 70)):
+        side = int(np.ceil(max(shape) * 1.5))
+        noise = rng.standard_normal((side, side)).astype(np.float32)
+        f = ndimage.gaussian_filter(noise, (max(0.15 * px_per_mm, 0.5), max(1.5 * px_per_mm, 1.5)))
+        f /= f.std() + 1e-12
+        rot = cv2.getRotationMatrix2D((side / 2, side / 2), float(angle), 1.0)
+        rot[:, 2] += (np.array([shape[1], shape[0]]) - side) / 2
+        f = cv2.warpAffine(f, rot, (shape[1], shape[0]), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+        out = np.maximum(out, np.exp(-((f / 0.2) ** 2)))
+    return out
+
+
 def random_curves(
     rng: np.random.Generator,
     count: int,
@@ -89,10 +109,10 @@ def hair(
         return np.zeros(shape, np.float32)
     margin = 0.1 * max(shape)
     starts = rng.uniform(-margin, np.array([shape[1], shape[0]]) + margin, size=(count, 2))
-    lengths = rng.uniform(2.0, 10.0, count) * px_per_mm
+    lengths = rng.uniform(4.0, 16.0, count) * px_per_mm
     # hair on one body site mostly grows one way: a shared direction plus spread
-    curves = random_curves(rng, count, starts, lengths, wiggle=0.08, heading=rng.uniform(0, 2 * np.pi), spread=0.5)
+    curves = random_curves(rng, count, starts, lengths, wiggle=0.06, heading=rng.uniform(0, 2 * np.pi), spread=0.4)
     width = rng.uniform(1.0, 4.0) * size / 512  # one person's hair has one calibre
     cover = draw_curves(shape, curves, np.full(count, max(width, 1.0)))
-    # thin hairs cover less than a pixel: fade them instead of drawing them 1 px wide and opaque
-    return cover * min(1.0, 0.35 + width / 3) * rng.uniform(0.5, 0.85)
+    # a hair thinner than a pixel covers only part of it: fade it instead of drawing it opaque
+    return cover * min(1.0, 0.25 + width / 4) * rng.uniform(0.45, 0.8)
