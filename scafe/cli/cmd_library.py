@@ -43,7 +43,7 @@ def list_entries(
     active_only: bool = typer.Option(False, "--active", help="Only active versions."),
     library: Path | None = typer.Option(None, "--library", help=LIB_HELP),
 ) -> None:
-    """List every extractor version: status, origin, criterion and output keys."""
+    """List every extractor version: status, origin, criterion and output keys (dates: --json or show)."""
     import json
 
     from rich.table import Table
@@ -56,11 +56,12 @@ def list_entries(
         typer.echo(json.dumps(payload, indent=2))
         return
     table = Table(title=f"Feature library {lib.version_id} ({len(lib.active())} active / {len(lib.entries())} versions)")
-    for column in ("extractor", "status", "origin", "criterion", "outputs", "created"):
-        table.add_column(column, no_wrap=column != "outputs")
+    for column in ("extractor", "status", "origin"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("criterion / outputs")
     for e in entries:
         style = "" if e.status == "active" else "dim"
-        table.add_row(e.label, e.status, e.origin, e.criterion.ref, ", ".join(e.outputs), e.created[:10], style=style)
+        table.add_row(e.label, e.status, e.origin, f"{e.criterion.ref}\n  " + ", ".join(e.outputs), style=style)
     stdout.print(table)
 
 
@@ -114,13 +115,16 @@ def status(
         return
     colours = {"active": "green", "deprecated": "dim", "stale": "yellow", "modified": "red", "missing file": "red"}
     table = Table(title=f"Library status ({lib.path})")
-    for column in ("extractor", "state", "criterion", "origin", "detail"):
-        table.add_column(column, no_wrap=column not in ("detail",))
+    for column in ("extractor", "state", "criterion", "origin"):
+        table.add_column(column, no_wrap=True)
     for row in rows:
         colour = colours.get(row.state, "")
         table.add_row(row.label, f"[{colour}]{row.state}[/{colour}]" if colour else row.state,
-                      row.criterion, row.origin, row.detail)  # fmt: skip
+                      row.criterion, row.origin)  # fmt: skip
     stdout.print(table)
+    for row in rows:
+        if row.detail:  # below the table: the explanations are long and must not be cut
+            stdout.print(f"{row.label} {row.state}: {row.detail}", highlight=False, markup=False, soft_wrap=True)
     for orphan in lib.orphans():
         console.print(f"[yellow]unregistered file[/yellow] {orphan} (register it with `scafe library add`, or delete it)",
                       highlight=False, soft_wrap=True)  # fmt: skip
