@@ -32,6 +32,7 @@ from langgraph.runtime import Runtime
 from pydantic import ValidationError
 
 from agents.judge.state import SCHEMAS, STAGES, JudgeContext, JudgeState
+from scafe.judge.rules import json_safe
 
 Ctx = Runtime[JudgeContext]
 _FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL)
@@ -68,15 +69,7 @@ def as_json(value: Any) -> str:
     return json.dumps(finite(value), ensure_ascii=False)
 
 
-def finite(value: Any) -> Any:
-    """Replace NaN/inf floats by None, recursively (JSON has no NaN)."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: finite(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [finite(v) for v in value]
-    return value
+finite = json_safe  # NaN -> None, recursively (JSON has no NaN)
 
 
 def extract_json(text: str) -> dict[str, Any]:

@@ -1,9 +1,176 @@
-"""CLI commands for this area (being built)."""
+"""``scafe judge`` (one image and mask) and ``scafe judge-bench`` (the segmentation-QA benchmark)."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Any
+
 import typer
+
+from scafe.cli._common import console, progress_bar, stdout
+
+JUDGE_HELP = """Judge whether a segmentation mask is clinically acceptable, in four stages.
+
+Stages: knowledge recall -> visual feature analysis -> anatomical inference -> clinical synthesis,
+grounded in trusted mask descriptors. With an LLM endpoint (--base-url/--model or OPENAI_BASE_URL
+and SCAFE_MODEL) the stages are answered by the model (reasoner "llm:<model>"); otherwise the
+deterministic rule reasoner runs them with the thresholds of the target's YAML (reasoner "rules").
+An LLM reply that stays invalid after bounded retries, or an endpoint that fails after the client's
+retries, gives the verdict "uncertain" with the reason in the failed stage - never a guess.
+"""
+
+
+def _llm_client(base_url: str | None, model: str | None, *, required: bool) -> Any:
+    """A configured LLM client, or None when no endpoint is configured and none is required."""
+    import os
+
+    from scafe.errors import ConfigError
+
+    configured = base_url or model or os.environ.get("OPENAI_BASE_URL") or os.environ.get("OPENAI_API_KEY")
+    if not configured and not required:
+        return None
+    try:
+        from agents.llm import LLMClient, LLMConfig
+    except ImportError as exc:  # pragma: no cover - the LLM stack is a core dependency
+        raise ConfigError(f"The LLM client cannot be imported ({exc}); reinstall scafe.") from exc
+    return LLMClient(LLMConfig.from_env(base_url=base_url, model=model))
+
+
+def _print_readable(result: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    colour = {"acceptable": "green", "unacceptable": "red"}.get(result["verdict"], "yellow")
+    stdout.print(
+        f"[bold {colour}]{result['verdict']}[/] (confidence {result['confidence']:.2f}, reasoner {result['reasoner']})"
+    )
+    if result["failure_modes"]:
+        stdout.print("failure modes: " + ", ".join(result["failure_modes"]))
+    for stage, value in result["stages"].items():
+        stdout.print(f"[bold]{stage.replace('_', ' ')}[/]")
+        if value is None:
+            stdout.print("  (not reached)")
+        elif "error" in value:
+            stdout.print(f"  [yellow]{value['error']}[/]", highlight=False)
+        elif stage == "visual_feature_analysis" and "findings" in value:
+            fired = [f for f in value["findings"] if f["fired"]]
+            stdout.print(f"  {len(fired)} of {len(value['findings'])} rules fired")
+            for f in fired:
+                stdout.print(f"  - {f['rule']}: {f['descriptor']}={f['value']} {f['op']} {f['threshold']} ({f['failure_mode']})")
+        else:
+            text = value.get("rationale") or value.get("summary") or value.get("reasoning") or value.get("structure")
+            stdout.print(f"  {text if text else json.dumps(value)[:300]}", highlight=False)
+    table = Table(title="descriptors", show_header=False)
+    for name, v in result["descriptors"].items():
+        table.add_row(name, "undefined" if v is None else f"{v:.4g}")
+    stdout.print(table)
+
+
+def judge(
+    image: Path = typer.Option(..., "--image", "-i", help="Photograph (PNG/JPEG/TIFF; converted to 8-bit RGB)."),
+    mask: Path = typer.Option(..., "--mask", "-m", help="Mask to judge (PNG/TIFF; nonzero = lesion), same size as the image."),
+    target: str = typer.Option("scar", "--target", help="Segmentation target: prompts/criteria/segmentation/<target>.yaml."),
+    as_json: bool = typer.Option(False, "--json", help="Print the machine-readable JSON result instead of the readable form."),
+    vision: bool = typer.Option(False, "--vision", help="Also send the photograph and a mask-outline overlay (PNG) to the model at stage 2 (multimodal models only)."),
+    base_url: str | None = typer.Option(None, "--base-url", help="OpenAI-compatible endpoint, e.g. http://localhost:11434/v1 (default: OPENAI_BASE_URL)."),
+    model: str | None = typer.Option(None, "--model", help="Model name (default: SCAFE_MODEL)."),
+    root: Path | None = typer.Option(None, "--root", help="Project root holding prompts/ (default: SCAFE_ROOT, else found from the working directory)."),
+) -> None:
+    """Judge one mask (JSON: verdict, confidence, failure_modes, stages, reasoner, descriptors)."""
+    from scafe.data.dataset import read_image, read_mask
+    from scafe.errors import UsageError
+    from scafe.judge.rules import SegmentationTarget, judge_with_rules
+    from scafe.paths import project_root, templates_dir
+
+    project = project_root(root)
+    picture = read_image(image)
+    candidate = read_mask(mask)
+    if candidate.shape != picture.shape[:2]:
+        raise UsageError(
+            f"The mask {mask} is {candidate.shape[1]}x{candidate.shape[0]} but the image {image} is "
+            f"{picture.shape[1]}x{picture.shape[0]}; pass the mask made for this image."
+        )
+    client = _llm_client(base_url, model, required=vision)
+    if client is None:
+        result = judge_with_rules(picture, candidate, target=target, root=project)
+    else:
+        from agents.judge.run import judge_with_llm
+
+        result = judge_with_llm(
+            picture, candidate, client=client, target=SegmentationTarget.load(target, project),
+            vision=vision, templates_dir=str(templates_dir(project)),
+        )
+    if as_json:
+        stdout.print_json(json.dumps(result))
+    else:
+        _print_readable(result)
+
+
+def judge_bench(
+    out: Path = typer.Option(..., "--out", "-o", help="Output folder for metrics.json and report.html."),
+    n: int = typer.Option(40, "--n", help="Number of phantoms (first half train for the learned QC, second half test)."),
+    seed: int = typer.Option(0, "--seed", help="Phantom-set seed; the benchmark is a pure function of (n, seed, size)."),
+    size: int = typer.Option(256, "--size", help="Phantom side in pixels."),
+    target: str = typer.Option("scar", "--target", help="Segmentation target whose YAML holds the rule thresholds."),
+    base_url: str | None = typer.Option(None, "--base-url", help="OpenAI-compatible endpoint; adds the 'llm' method (default: OPENAI_BASE_URL; skipped when none)."),
+    model: str | None = typer.Option(None, "--model", help="Model name for the 'llm' method (default: SCAFE_MODEL)."),
+    vision: bool = typer.Option(False, "--vision", help="Send image and overlay to the model at stage 2 in the 'llm' method."),
+    llm_limit: int = typer.Option(100, "--llm-limit", help="Judge only the first N test cases with the LLM (4 calls each)."),
+) -> None:
+    """Build the segmentation-QA benchmark from phantoms and score every judge method."""
+    from scafe.judge.bench import build_benchmark, run_benchmark
+    from scafe.judge.report import metrics_document, write_metrics, write_report
+
+    client = _llm_client(base_url, model, required=False)
+    skipped: dict[str, str] = {}
+    extra: dict[str, Any] = {}
+    if client is None:
+        skipped["llm"] = "no LLM endpoint configured (pass --base-url and --model, or set OPENAI_BASE_URL and SCAFE_MODEL)"
+    else:
+        from agents.judge.run import judge_with_llm
+        from scafe.judge.rules import SegmentationTarget
+
+        loaded = SegmentationTarget.load(target)
+
+        def llm_method(image: Any, mask: Any, descriptors: dict[str, float]) -> dict[str, Any]:
+            return judge_with_llm(image, mask, client=client, target=loaded, vision=vision, descriptors=descriptors)
+
+        extra["llm"] = llm_method
+    with progress_bar() as bar:
+        task = bar.add_task("phantoms -> perturbed masks -> descriptors", total=n)
+        bench = build_benchmark(n, seed=seed, size=size, progress=lambda done, total: bar.update(task, completed=done))
+        tasks: dict[str, Any] = {}
+
+        def method_progress(name: str, done: int, total: int) -> None:
+            if name not in tasks:
+                tasks[name] = bar.add_task(f"method {name}", total=total)
+            bar.update(tasks[name], completed=done)
+
+        results = run_benchmark(bench, target=target, extra_methods=extra, extra_limit=llm_limit, progress=method_progress)
+    document = metrics_document(bench, results, skipped)
+    metrics_path = write_metrics(out / "metrics.json", document)
+    report_path = write_report(out, bench, results, skipped)
+    _print_table(document)
+    console.print(f"wrote {metrics_path} and {report_path}", highlight=False)
+
+
+def _print_table(document: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    table = Table(title="judge benchmark (test split)")
+    for column in ("method", "n", "accuracy", "balanced acc.", "AUC", "uncertain"):
+        table.add_column(column)
+    for name, m in document["methods"].items():
+        auc = "-" if m["auc"] != m["auc"] else f"{m['auc']:.3f}"
+        table.add_row(name, str(m["n"]), f"{m['accuracy']:.3f}", f"{m['balanced_accuracy']:.3f}", auc, f"{m['uncertain_rate']:.2f}")
+    stdout.print(table)
+    for name, reason in document["skipped"].items():
+        stdout.print(f"{name}: skipped - {reason}")
+    timing = document["timing"]
+    stdout.print(f"judge overhead without LLM latency: {timing['judge_overhead_ms_mean']:.1f} ms per case")
 
 
 def register(app: typer.Typer) -> None:
-    """Attach this module's commands to the root app."""
+    """Attach ``judge`` and ``judge-bench`` to the root app."""
+    app.command("judge", help=JUDGE_HELP)(judge)
+    app.command("judge-bench", help="Build the segmentation-QA benchmark from phantom ground truth and score rules, descriptors+xgboost and (with an endpoint) the LLM chain; writes DIR/metrics.json and DIR/report.html.")(judge_bench)
