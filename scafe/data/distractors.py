@@ -11,9 +11,8 @@ from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
-from scipy import ndimage
 
-from scafe.data.texture import draw_curves, random_curves
+from scafe.data.texture import blur, draw_curves, random_curves
 
 KINDS = ("mole", "tattoo", "ruler", "shadow")
 
@@ -95,7 +94,7 @@ def _tattoo(rng: np.random.Generator, shape: tuple[int, int], ppm: float):
     lengths = rng.uniform(8, 25, n) * ppm
     curves = random_curves(rng, n, starts, lengths, wiggle=0.35, steps=12)
     cover = draw_curves(shape, curves, np.maximum(rng.uniform(0.6, 2.0, n) * ppm, 1.0))
-    cover = ndimage.gaussian_filter(cover, 0.4)  # ink spreads a little in the dermis
+    cover = blur(cover, 0.4)  # ink spreads a little in the dermis
     return cover > 0.35, cover * rng.uniform(0.6, 1.5), None
 
 

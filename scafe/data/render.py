@@ -21,7 +21,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image
-from scipy import ndimage
 
 from scafe.data import optics, texture
 from scafe.data.distractors import add_distractors
@@ -72,7 +71,7 @@ def _height_map(
         sigma, gain = rng.uniform(0.5, 0.8) * d_max * ppm, 1.0
     else:  # keloid: steep sides and a plateau that overhangs its base
         sigma, gain = rng.uniform(0.3, 0.5) * d_max * ppm, rng.uniform(1.0, 1.4)
-    blurred = ndimage.gaussian_filter(mask.astype(float), max(sigma, 0.7))
+    blurred = texture.blur(mask, max(sigma, 0.7)).astype(np.float64)
     # zero on the mask edge (where a blurred straight edge is 0.5), rising inwards: the slope,
     # its shading and its shadow start at the border of the lesion, not outside it
     top = max(float(blurred.max()), 0.51)
@@ -80,7 +79,7 @@ def _height_map(
     profile = 0.5 - 0.5 * np.cos(np.pi * profile)  # smooth shoulder at the top and the foot
     relief = texture.smooth_noise(rng, mask.shape, max(1.2 * ppm, 1.0)) * lesion.relief
     h = lesion.height_mm * profile + relief * profile
-    return ndimage.gaussian_filter(h, 0.8)
+    return texture.blur(h, 0.8).astype(np.float64)
 
 
 def _shading(
@@ -126,7 +125,7 @@ def _cast_shadow(h: np.ndarray, scene: SceneParams) -> np.ndarray:
         ]
         occluded = np.maximum(occluded, shifted - t / ppm * tan_el - h)
     shadow = np.clip(occluded / 0.3, 0, 1)
-    shadow = ndimage.gaussian_filter(shadow, max(0.3 * ppm, 0.7))
+    shadow = texture.blur(shadow, max(0.3 * ppm, 0.7))
     return 1.0 - 0.6 * shadow
 
 
@@ -154,7 +153,7 @@ def _camera(lin: np.ndarray, rng: np.random.Generator, scene: SceneParams) -> np
     lin = lin * field[..., None] * (illum / illum.max())[None, None, :] * 1.05
     img = optics.srgb_encode(lin)
     if scene.blur_sigma > 0.05:
-        img = ndimage.gaussian_filter(img, (scene.blur_sigma, scene.blur_sigma, 0))
+        img = texture.blur(img, scene.blur_sigma).astype(np.float64)
     img = img + rng.normal(0, scene.noise_sigma, img.shape)
     u8 = np.clip(np.round(img * 255), 0, 255).astype(np.uint8)
     buf = io.BytesIO()

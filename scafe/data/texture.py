@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-from scipy import ndimage
+
+
+def blur(arr: np.ndarray, sigma: float | tuple[float, float]) -> np.ndarray:
+    """Gaussian blur (float32, reflected border) with ``sigma`` px, or ``(sigma_y, sigma_x)``.
+
+    cv2's separable SIMD filter: ~5x faster than ``scipy.ndimage.gaussian_filter`` at 512 px, and
+    deterministic for a given machine. Works on (H, W) and (H, W, C) arrays.
+    """
+    sy, sx = (sigma, sigma) if np.isscalar(sigma) else sigma  # type: ignore[misc]
+    src = np.ascontiguousarray(arr, dtype=np.float32)
+    return cv2.GaussianBlur(src, (0, 0), sigmaX=float(sx), sigmaY=float(sy), borderType=cv2.BORDER_REFLECT)
 
 
 def smooth_noise(rng: np.random.Generator, shape: tuple[int, int], sigma_px: float) -> np.ndarray:
@@ -14,7 +24,7 @@ def smooth_noise(rng: np.random.Generator, shape: tuple[int, int], sigma_px: flo
     """
     factor = int(max(1, min(8, sigma_px // 3)))
     small = (max(2, -(-shape[0] // factor)), max(2, -(-shape[1] // factor)))
-    field = ndimage.gaussian_filter(rng.standard_normal(small), max(sigma_px / factor, 0.5), mode="wrap")
+    field = blur(rng.standard_normal(small), max(sigma_px / factor, 0.5))
     if factor > 1:
         field = cv2.resize(field, (shape[1], shape[0]), interpolation=cv2.INTER_CUBIC)
     field = field[: shape[0], : shape[1]]
@@ -36,7 +46,7 @@ def pores(rng: np.random.Generator, shape: tuple[int, int], px_per_mm: float, de
         ys = rng.integers(0, shape[0], count)
         xs = rng.integers(0, shape[1], count)
         canvas[ys, xs] = rng.uniform(0.5, 1.0, count)
-        canvas = ndimage.gaussian_filter(canvas, max(0.15 * px_per_mm, 0.6))
+        canvas = blur(canvas, max(0.15 * px_per_mm, 0.6))
         canvas /= canvas.max() + 1e-12
     return canvas
 
@@ -52,7 +62,7 @@ def skin_lines(rng: np.random.Generator, shape: tuple[int, int], px_per_mm: floa
     for angle in (base, base + rng.uniform(50, 70)):
         side = int(np.ceil(max(shape) * 1.5))
         noise = rng.standard_normal((side, side)).astype(np.float32)
-        f = ndimage.gaussian_filter(noise, (max(0.15 * px_per_mm, 0.5), max(1.5 * px_per_mm, 1.5)))
+        f = blur(noise, (max(0.15 * px_per_mm, 0.5), max(1.5 * px_per_mm, 1.5)))
         f /= f.std() + 1e-12
         rot = cv2.getRotationMatrix2D((side / 2, side / 2), float(angle), 1.0)
         rot[:, 2] += (np.array([shape[1], shape[0]]) - side) / 2

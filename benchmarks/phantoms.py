@@ -1,0 +1,70 @@
+"""Phantom generation speed: phantoms per second at 256 and 512 px (goal: 400 at 256 px in <= 60 s).
+
+Usage: ``python benchmarks/phantoms.py [--n256 400] [--n512 100] [--workers 2]``
+
+Times ``generate_phantoms`` end to end (rendering, PNG writing, manifest) into a temporary folder,
+prints a table and writes ``benchmarks/results/phantoms.json``. The machine's load average is
+recorded because the cores may be shared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent / "results" / "phantoms.json"
+GOAL_SECONDS_400_AT_256 = 60.0
+
+
+def run(n: int, size: int, workers: int, seed: int = 0) -> dict[str, float]:
+    """Generate ``n`` phantoms of ``size`` px with ``workers`` processes; return timings."""
+    from scafe.data.phantoms import generate_phantoms
+
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.perf_counter()
+        generate_phantoms(Path(tmp), n=n, seed=seed, size=size, workers=workers)
+        seconds = time.perf_counter() - start
+        n_bytes = sum(p.stat().st_size for p in Path(tmp).rglob("*") if p.is_file())
+    return {"size": size, "n": n, "workers": workers, "seconds": round(seconds, 2),
+            "phantoms_per_s": round(n / seconds, 2), "mb_written": round(n_bytes / 1e6, 1)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark; exit 0 (the goal is reported, not enforced)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n256", type=int, default=400, help="phantoms at 256 px")
+    parser.add_argument("--n512", type=int, default=100, help="phantoms at 512 px")
+    parser.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
+    args = parser.parse_args(argv)
+    load_before = os.getloadavg()[0]
+    rows = [run(args.n256, 256, args.workers), run(args.n512, 512, args.workers)]
+    load_after = os.getloadavg()[0]
+    at256 = rows[0]
+    projected_400 = 400 / at256["phantoms_per_s"]
+    print(f"{'size':>5} {'n':>5} {'workers':>7} {'seconds':>8} {'phantoms/s':>10} {'MB':>6}")
+    for r in rows:
+        print(f"{r['size']:>5} {r['n']:>5} {r['workers']:>7} {r['seconds']:>8.1f} {r['phantoms_per_s']:>10.2f} "
+              f"{r['mb_written']:>6.1f}")
+    print(f"400 phantoms at 256 px: {projected_400:.1f} s (goal <= {GOAL_SECONDS_400_AT_256:.0f} s: "
+          f"{'met' if projected_400 <= GOAL_SECONDS_400_AT_256 else 'NOT met'}); "
+          f"load average {load_before:.1f} -> {load_after:.1f} on {os.cpu_count()} cores")
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps({
+        "benchmark": "phantoms", "rows": rows, "projected_seconds_400_at_256": round(projected_400, 1),
+        "goal_seconds_400_at_256": GOAL_SECONDS_400_AT_256, "goal_met": projected_400 <= GOAL_SECONDS_400_AT_256,
+        "cpu_count": os.cpu_count(), "load_average_before": round(load_before, 2),
+        "load_average_after": round(load_after, 2), "python": sys.version.split()[0],
+        "platform": platform.platform(), "time_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }, indent=2) + "\n")
+    print(f"wrote {RESULTS}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
