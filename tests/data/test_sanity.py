@@ -63,6 +63,39 @@ def _check(folder: Path) -> dict[str, dict[str, float]]:
     return result
 
 
+def test_ground_truth_is_observable_in_the_pixels() -> None:
+    """Plain pixel measures track the exported latents and not the skin tone.
+
+    Inside = the mask eroded by 1 px; skin = a ring 6-12 px outside (beyond most of the rim).
+    """
+    from scipy import ndimage, stats
+
+    from scafe.data.dataset import read_mask
+
+    folder = cached_phantom_set(200, 2024, 96)
+    frame = pd.read_csv(folder / "manifest.csv")
+    measured: dict[str, list[float]] = {"da": [], "de": [], "dl": []}
+    for image_path, mask_path in zip(frame["image"], frame["mask"], strict=True):
+        lab = color.rgb2lab(read_image(folder / image_path))
+        mask = read_mask(folder / mask_path)
+        inner = ndimage.binary_erosion(mask)
+        inner = inner if inner.sum() > 5 else mask
+        skin = ndimage.binary_dilation(mask, iterations=12) & ~ndimage.binary_dilation(mask, iterations=6)
+        diff = lab[inner].mean(0) - lab[skin].mean(0)
+        measured["da"].append(diff[1])
+        measured["de"].append(float(np.linalg.norm(diff)))
+        measured["dl"].append(diff[0])
+
+    def rho(key: str, column: str) -> float:
+        return float(stats.spearmanr(measured[key], frame[column]).statistic)
+
+    assert rho("da", "latent_central_delta_a") > 0.6
+    assert rho("de", "latent_color_delta_e") > 0.6
+    assert rho("dl", "latent_melanin_scale") < -0.5  # more melanin, darker lesion
+    assert abs(rho("da", "nuisance_ita")) < 0.3
+    assert abs(rho("de", "nuisance_color_temp_k")) < 0.3
+
+
 def test_class_signal_lives_in_the_lesion_small() -> None:
     _check(cached_phantom_set(200, 2024, 96))
 
