@@ -234,13 +234,22 @@ def cache_key(n: int, seed: int, size: int, profile: str, keloid_fraction: float
 
 
 def cached_phantom_set(
-    n: int, seed: int, size: int, profile: str = "default", keloid_fraction: float = 0.5
+    n: int,
+    seed: int,
+    size: int,
+    profile: str = "default",
+    keloid_fraction: float = 0.5,
+    *,
+    workers: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Path:
     """Generate a phantom set once under ``cache_dir()/phantoms/<key>/`` and return that folder.
 
     The set is built in a temporary sibling folder and renamed into place, so a reader never sees
     a half-written set; when two processes race, the loser discards its copy and uses the winner's.
     The key includes a hash of the rendering code, so a renderer change never serves stale phantoms.
+    ``workers`` and ``progress`` are passed to ``generate_phantoms`` (``progress`` is not called
+    when the set is already cached).
     """
     from scafe.paths import cache_dir
 
@@ -252,8 +261,8 @@ def cached_phantom_set(
     root.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=root))
     try:
-        generate_phantoms(tmp, n=n, seed=seed, size=size, profile=profile,
-                          keloid_fraction=keloid_fraction, workers=1 if n <= 8 else None)
+        generate_phantoms(tmp, n=n, seed=seed, size=size, profile=profile, keloid_fraction=keloid_fraction,
+                          workers=workers or (1 if n <= 8 else None), progress=progress)
         try:
             os.rename(tmp, final)
         except OSError:
