@@ -1,0 +1,80 @@
+"""``scafe judge`` and ``scafe judge-bench`` through the CLI runner."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from scafe.cli import main
+from tests.support.fake_llm import FakeLLMServer
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> tuple[Path, Path]:
+    yy, xx = np.mgrid[:128, :128]
+    mask = ((yy - 64) / 10) ** 2 + ((xx - 64) / 36) ** 2 <= 1
+    image = np.full((128, 128, 3), (205, 165, 145), np.uint8)
+    image[mask] = (195, 140, 130)
+    Image.fromarray(image).save(tmp_path / "img.png")
+    Image.fromarray(mask.astype(np.uint8) * 255).save(tmp_path / "mask.png")
+    return tmp_path / "img.png", tmp_path / "mask.png"
+
+
+def test_judge_json_with_rules(files, capsys) -> None:
+    image, mask = files
+    assert main(["judge", "--image", str(image), "--mask", str(mask), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert set(out) == {"verdict", "confidence", "failure_modes", "stages", "reasoner", "descriptors"}
+    assert out["reasoner"] == "rules"
+    assert out["verdict"] == "acceptable"
+    assert set(out["stages"]) == {"knowledge_recall", "visual_feature_analysis", "anatomical_inference", "clinical_synthesis"}
+    assert 0.0 <= out["confidence"] <= 1.0
+
+
+def test_judge_readable_form(files, capsys) -> None:
+    image, mask = files
+    assert main(["judge", "--image", str(image), "--mask", str(mask)]) == 0
+    text = capsys.readouterr().out
+    assert "acceptable" in text
+    assert "clinical synthesis" in text
+
+
+def test_judge_json_with_llm(files, capsys) -> None:
+    image, mask = files
+    replies = [
+        json.dumps({"structure": "scar", "expected_properties": ["one region"], "failure_signs": {}}),
+        json.dumps({"observations": [{"descriptor": "solidity", "value": 0.9, "assessment": "normal"}], "summary": "fine"}),
+        json.dumps({"covers": "the scar", "plausible_anatomy": True, "suspected_failure_modes": [], "reasoning": "ok"}),
+        json.dumps({"verdict": "unacceptable", "confidence": 0.7, "failure_modes": ["holes"], "rationale": "scripted"}),
+    ]
+    with FakeLLMServer(replies) as srv:
+        code = main(["judge", "--image", str(image), "--mask", str(mask), "--json", "--base-url", srv.url, "--model", "m1"])
+    assert code == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["reasoner"] == "llm:m1"
+    assert out["verdict"] == "unacceptable"
+
+
+def test_judge_mismatched_sizes_is_a_usage_error(files, tmp_path: Path, capsys) -> None:
+    image, _ = files
+    Image.fromarray(np.zeros((10, 10), np.uint8)).save(tmp_path / "small.png")
+    assert main(["judge", "--image", str(image), "--mask", str(tmp_path / "small.png")]) == 2
+    assert "pass the mask made for this image" in capsys.readouterr().err.replace("\n", " ")
+
+
+def test_judge_vision_without_endpoint_is_a_config_error(files, capsys) -> None:
+    image, mask = files
+    assert main(["judge", "--image", str(image), "--mask", str(mask), "--vision"]) == 2
+
+
+@pytest.mark.slow
+def test_judge_bench_writes_metrics_and_report(tmp_path: Path, capsys) -> None:
+    assert main(["judge-bench", "--out", str(tmp_path), "--n", "4", "--size", "128"]) == 0
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert {"rules", "descriptors+xgboost"} <= set(metrics["methods"])
+    assert "llm" in metrics["skipped"]
+    assert (tmp_path / "report.html").is_file()
