@@ -155,3 +155,24 @@ def test_features_maps_keys_to_entries(library: Library) -> None:
     register(library, "k_one", name="one")
     register(library, "k_two", name="two")
     assert {k: e.name for k, e in library.features().items()} == {"k_one": "one", "k_two": "two"}
+
+
+def test_lock_held_elsewhere_gives_a_clear_error(library: Library, monkeypatch: pytest.MonkeyPatch) -> None:
+    from filelock import FileLock
+
+    from scafe.library import store
+
+    monkeypatch.setattr(store, "LOCK_TIMEOUT_S", 0.2)
+    library.path.mkdir(parents=True)
+    with FileLock(str(library.path / store.LOCK_NAME)), pytest.raises(LibraryError, match="is locked by another process"):
+        register(library)
+    assert library.entries() == []
+    register(library)  # released: works again
+
+
+def test_manifest_text_is_sorted_and_stable(library: Library) -> None:
+    register(library, "k_b", name="bbb")
+    register(library, "k_a", name="aaa")
+    data = json.loads(library.manifest_path.read_text())
+    assert [e["name"] for e in data["entries"]] == ["aaa", "bbb"]
+    assert library.manifest_path.read_text().endswith("}\n")
