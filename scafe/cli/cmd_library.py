@@ -200,6 +200,21 @@ def add(
                  highlight=False)  # fmt: skip
 
 
+@library_app.command("refresh")
+def refresh(
+    ref: str = typer.Argument(..., help="NAME or NAME@vK of a stale entry."),
+    library: Path | None = typer.Option(None, "--library", help=LIB_HELP),
+) -> None:
+    """Accept an edited criteria file for a stale entry: re-verify it, then record the file's new hash.
+
+    Fails (exit 1, listing why) if the extractor no longer passes against the edited item.
+    """
+    lib = _open(library)
+    name, version = _parse_ref(ref)
+    entry = lib.refresh(name, version)
+    stdout.print(f"{entry.label} matches {entry.criterion.file} again; library {lib.version_id}", highlight=False)
+
+
 @library_app.command("deprecate")
 def deprecate(
     ref: str = typer.Argument(..., help="NAME (its active version) or NAME@vK."),

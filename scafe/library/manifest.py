@@ -92,7 +92,7 @@ class HistoryEvent(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     time: str = Field(default_factory=utc_now)
-    action: Literal["register", "activate", "deprecate"]
+    action: Literal["register", "activate", "deprecate", "refresh"]
     name: str
     version: int
     detail: str = ""

@@ -295,6 +295,37 @@ class Library:
                 manifest.history.append(HistoryEvent(action="deprecate", name=name, version=target.version))
         return target
 
+    def refresh(self, name: str, version: int | None = None, **verify_kwargs: Any) -> Entry:
+        """Accept an edited criteria file for ``name``: re-verify, then record the file's new hash.
+
+        The entry is *stale* after its criteria file changed; if the unchanged source still passes
+        the hash check, the contract battery and the criterion tests against the *current* item,
+        the new ``file_sha256`` is recorded (history action ``refresh``). Otherwise
+        ``LibraryError`` lists the failures: regenerate the extractor instead.
+        """
+        from scafe.criteria import find_item
+        from scafe.library.verify import verify_entry
+
+        entry = self.get(name, version)
+        criteria, _ = find_item(entry.criterion.ref, directory=self.criteria_dir)
+        if criteria.sha256 == entry.criterion.file_sha256:
+            return entry  # not stale: nothing to accept
+        result = verify_entry(self, entry, **verify_kwargs)
+        if not result.ok:
+            raise LibraryError(
+                f"{entry.label} does not pass against the edited {criteria.path.name}: "
+                + "; ".join(result.failures) + "; regenerate it (`scafe generate`) or add a new version"
+            )
+        with self._transaction() as manifest:
+            target = next(e for e in manifest.entries if e.name == name and e.version == entry.version)
+            old = target.criterion.file_sha256
+            target.criterion = target.criterion.model_copy(update={"file_sha256": criteria.sha256})
+            manifest.history.append(HistoryEvent(
+                action="refresh", name=name, version=entry.version,
+                detail=f"{criteria.path.name} {old[:12]} -> {criteria.sha256[:12]}, re-verified",
+            ))  # fmt: skip
+        return target
+
     # ------------------------------------------------------------------ checks (see verify.py)
 
     def verify(self, names: list[str] | None = None, **kwargs: Any) -> list[Any]:

@@ -97,7 +97,7 @@ def _staleness(library: Library, entry: Entry) -> str:
     if criteria.sha256 != entry.criterion.file_sha256:
         return (
             f"{criteria.path.name} changed since registration (sha256 {entry.criterion.file_sha256[:12]}… → "
-            f"{criteria.sha256[:12]}…); regenerate or re-verify {entry.label}"
+            f"{criteria.sha256[:12]}…); `scafe library refresh {entry.name}` if it still fits, else regenerate it"
         )
     return ""
 

@@ -132,3 +132,21 @@ def test_verify_records_a_crashing_validator_by_entry(library: Library) -> None:
     assert not result.ok
     assert result.contract == "error"
     assert result.failures == ["contract battery could not run: RuntimeError: seccomp unavailable"]
+
+
+def test_refresh_accepts_an_edited_criteria_file_only_if_it_still_passes(library: Library, criteria_dir: Path) -> None:
+    entry = add(library, "k_red", "red", "vss/vascularity")
+    vss = criteria_dir / "vss.yaml"
+    vss.write_text(vss.read_text().replace("pink", "pink (light red)"))
+    assert states(library) == {"red@v1": "stale"}
+    failing = Recorder(ContractReport(ok=True, keys=["k_red"]), CriterionReport(passed=False, failures=["rho too low"]))
+    with pytest.raises(LibraryError, match="does not pass against the edited vss.yaml: criterion vss/vascularity: rho too low"):
+        library.refresh("red", validate=failing.validate, criterion_test=failing.criterion_test)
+    assert states(library) == {"red@v1": "stale"}
+    before = library.version_id
+    passing = Recorder(ContractReport(ok=True, keys=["k_red"]), CriterionReport(passed=True))
+    refreshed = library.refresh("red", validate=passing.validate, criterion_test=passing.criterion_test)
+    assert refreshed.sha256 == entry.sha256  # the source is untouched
+    assert states(library) == {"red@v1": "active"}
+    assert library.version_id != before
+    assert library.history[-1].action == "refresh"
