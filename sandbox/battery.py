@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -166,7 +167,12 @@ def validate(source: str, *, limits: Limits | None = None) -> ValidationReport:
     nan_ok = docstring_mentions_nan(source)
     report = ValidationReport(Outcome.ok)
     values: dict[str, dict[str, float]] = {}
-    inputs = battery_inputs()
+    # build the images while the fork server imports the extractor's modules and forks
+    builder = ThreadPoolExecutor(max_workers=1)
+    pending = builder.submit(battery_inputs)
+    runner.start()
+    inputs = pending.result()
+    builder.shutdown()
     with runner:
         report.layers = runner.layers
         for item in inputs:

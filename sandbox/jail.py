@@ -159,10 +159,11 @@ def landlock_abi() -> int:
 def _read_only_roots() -> list[str]:
     paths = {sysconfig.get_paths()[k] for k in ("stdlib", "platstdlib", "purelib", "platlib")}
     paths.update({sys.base_prefix + "/lib", "/usr/lib", "/usr/lib64", "/lib", "/lib64", "/usr/share/zoneinfo"})
-    for name in ("numpy", "scipy", "skimage", "cv2", "sandbox"):
+    # the libraries themselves (they may live outside site-packages); never the project checkout
+    for name in ("numpy", "scipy", "skimage", "cv2"):
         module = sys.modules.get(name)
         if module is not None and getattr(module, "__file__", None):
-            paths.add(os.path.dirname(os.path.dirname(module.__file__)) if name == "sandbox" else os.path.dirname(module.__file__))
+            paths.add(os.path.dirname(module.__file__))
     return sorted(p for p in paths if os.path.isdir(p))
 
 

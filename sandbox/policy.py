@@ -199,10 +199,11 @@ DANGEROUS_NAMES = frozenset(
 )
 
 # Attribute names refused on every object, even without a leading underscore: frame/code/
-# generator internals, array escape hatches to raw memory or files, format-string tricks.
+# generator internals, array escape hatches to raw memory or files (``base`` would expose the
+# writable receive buffer behind the read-only input arrays), format-string tricks.
 DANGEROUS_ATTRIBUTES = frozenset(
     """
-    ag_code ag_frame co_code co_consts co_names cr_code cr_frame ctypes dump dumps f_back
+    ag_code ag_frame base co_code co_consts co_names cr_code cr_frame ctypes dump dumps f_back
     f_builtins f_code f_globals f_locals format format_map func_globals gi_code gi_frame
     gi_yieldfrom im_func mro setflags tb_frame tb_next tofile tolist_unsafe
     """.split()

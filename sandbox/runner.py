@@ -214,6 +214,14 @@ class ExtractorRunner:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def __del__(self) -> None:
+        # a runner dropped without close(): do not leave its child waiting on a dead socket
+        try:
+            if self._pid is not None:
+                self._kill()
+        except Exception:  # noqa: BLE001 - interpreter shutdown; the child exits on EOF anyway
+            pass
+
     def start(self) -> None:
         """Fork the child (no-op when the source was rejected or a child is running)."""
         if not self.static.ok or self._sock is not None or self._startup_failure is not None:

@@ -70,6 +70,7 @@ ATTACKS: list[tuple[str, str, set[str]]] = [
     ("array_tofile", mod(f"image.tofile('CANARY')\n{RET}"), REJ),
     ("array_dump", mod(f"image.dump('CANARY')\n{RET}"), REJ),
     ("caught_refusal", mod(f"try:\n    m = np\n    m.save('CANARY', image)\nexcept Exception:\n    pass\n{RET}"), REJ),
+    ("input_base_buffer", mod(f"buf = np.asarray(image.base)\nbuf[0] = 1\n{RET}"), REJ),
     ("setflags_write", mod(f"image.setflags(write=True)\nimage[0, 0, 0] = 1\n{RET}"), REJ),
     # --- legitimate file/URL/pickle APIs of the libraries
     ("np_save", mod(f"np.save('CANARY', image)\n{RET}"), REJ),
