@@ -95,13 +95,19 @@ def run_extractor(source: str, data: TrainingSet) -> pd.DataFrame:
     return pd.DataFrame(rows, index=pd.Index(data.ids, name="id")).astype(float)
 
 
+def active_identity(library: Any, settings: UsefulnessSettings) -> str:
+    """Digest of the active set (names, versions, source hashes) and the phantom settings."""
+    active = sorted(library.active(), key=lambda e: (e.name, e.version))
+    identity = "|".join(f"{e.name}:{e.version}:{e.sha256}" for e in active)
+    return hashlib.sha256(f"{identity}|{settings}".encode()).hexdigest()[:20]
+
+
 def active_features(library: Any, settings: UsefulnessSettings) -> pd.DataFrame:
     """Outputs of every active library entry on the training set, cached by the active set's identity."""
     active = sorted(library.active(), key=lambda e: (e.name, e.version))
     if not active:
         return pd.DataFrame(index=pd.Index(training_set(settings).ids, name="id"))
-    identity = "|".join(f"{e.name}:{e.version}:{e.sha256}" for e in active)
-    digest = hashlib.sha256(f"{identity}|{settings}".encode()).hexdigest()[:20]
+    digest = active_identity(library, settings)
     path = cache_dir() / "usefulness" / f"active-{digest}.csv"
     if path.is_file():
         return pd.read_csv(path, index_col="id")
@@ -122,13 +128,22 @@ def _model() -> Any:
     from xgboost import XGBClassifier
 
     # small, fixed, single-threaded: the estimate must be cheap and reproducible, not optimal
-    return XGBClassifier(n_estimators=60, max_depth=2, learning_rate=0.15, n_jobs=1, verbosity=0,
-                         random_state=0, tree_method="hist")  # fmt: skip
+    return XGBClassifier(n_estimators=40, max_depth=2, learning_rate=0.2, n_jobs=1, verbosity=0,
+                         random_state=0, tree_method="hist", max_bin=64)  # fmt: skip
+
+
+# Baseline AUCs per split depend only on the base features and the splits, not on the candidate:
+# computed once per (base identity, settings) and reused for every candidate of a run.
+_BASE_AUC_CACHE: dict[tuple[str, UsefulnessSettings], list[float]] = {}
 
 
 def paired_cv_delta_auc(base: np.ndarray | None, new: np.ndarray, y: np.ndarray,
-                        settings: UsefulnessSettings) -> dict[str, Any]:
-    """ΔAUC of ``[base, new]`` over ``base`` on the same repeated stratified splits (module docstring)."""
+                        settings: UsefulnessSettings, *, base_key: str | None = None) -> dict[str, Any]:
+    """ΔAUC of ``[base, new]`` over ``base`` on the same repeated stratified splits (module docstring).
+
+    ``base_key`` identifies ``base`` (e.g. :func:`active_identity`) so its per-split AUCs are
+    computed once and reused; ``None`` disables the reuse.
+    """
     from sklearn.metrics import roc_auc_score
     from sklearn.model_selection import RepeatedStratifiedKFold
 
@@ -136,19 +151,24 @@ def paired_cv_delta_auc(base: np.ndarray | None, new: np.ndarray, y: np.ndarray,
         raise ScafeError("usefulness needs both classes among the training phantoms; raise UsefulnessSettings.n")
     with_new = new if base is None or base.shape[1] == 0 else np.hstack([base, new])
     splitter = RepeatedStratifiedKFold(n_splits=settings.folds, n_repeats=settings.repeats, random_state=0)
+    cached = _BASE_AUC_CACHE.get((base_key, settings)) if base_key is not None else None
     deltas, auc_with, auc_without, n_train, n_test = [], [], [], 0, 0
-    for train, test in splitter.split(with_new, y):
+    for split, (train, test) in enumerate(splitter.split(with_new, y)):
         n_train, n_test = len(train), len(test)
         model = _model().fit(with_new[train], y[train])
         a_with = roc_auc_score(y[test], model.predict_proba(with_new[test])[:, 1])
         if base is None or base.shape[1] == 0:
             a_without = 0.5  # no features: a constant predictor
+        elif cached is not None:
+            a_without = cached[split]
         else:
             model = _model().fit(base[train], y[train])
             a_without = roc_auc_score(y[test], model.predict_proba(base[test])[:, 1])
         auc_with.append(a_with)
         auc_without.append(a_without)
         deltas.append(a_with - a_without)
+    if base_key is not None and cached is None:
+        _BASE_AUC_CACHE[(base_key, settings)] = auc_without
     d = np.asarray(deltas)
     j = len(d)
     variance = (1.0 / j + n_test / n_train) * d.var(ddof=1) if j > 1 else 0.0
@@ -185,8 +205,11 @@ def evaluate_usefulness(source: str, output_key: str, library: Any,
     if output_key not in new.columns:
         raise ScafeError(f"output {output_key!r} missing on the training phantoms; got {list(new.columns)}")
     active = active_features(library, settings).reindex(new.index)
-    active = active[[c for c in active.columns if c not in new.columns]]  # a new version replaces its old self
-    cv = paired_cv_delta_auc(active.to_numpy(float) if active.shape[1] else None, new.to_numpy(float), data.y, settings)
+    overlap = [c for c in active.columns if c in new.columns]
+    active = active.drop(columns=overlap)  # a new version of an active extractor replaces its old self
+    base_key = active_identity(library, settings) + "|-" + ",".join(sorted(overlap))
+    cv = paired_cv_delta_auc(active.to_numpy(float) if active.shape[1] else None, new.to_numpy(float), data.y,
+                             settings, base_key=base_key)  # fmt: skip
     max_rho, with_column = redundancy(new[output_key], active)
     return {
         **cv,

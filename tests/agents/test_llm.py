@@ -154,3 +154,17 @@ def test_env_and_config_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) ->
     assert LLMConfig.from_env().model == "from-env"
     assert LLMConfig.from_env(model="from-flag").model == "from-flag"
     assert LLMConfig.from_env(base_url="http://localhost:11434/v1").provider == "ollama"
+
+
+def test_routed_script_answers_by_prompt(tmp_path: Path) -> None:
+    from tests.support.fake_llm import load_script
+
+    script = tmp_path / "script.json"
+    script.write_text(json.dumps({"routes": [{"match": "apples", "replies": ["red", "green"]},
+                                             {"match": "sky", "replies": [{"content": "blue", "finish_reason": "stop"}]}]}))  # fmt: skip
+    with FakeLLMServer(load_script(str(script))) as server:
+        client, _ = _client(server)
+        ask = lambda text: client.chat([{"role": "user", "content": text}]).text  # noqa: E731
+        assert [ask("sky?"), ask("apples?"), ask("apples?"), ask("apples?")] == ["blue", "red", "green", "green"]
+        with pytest.raises(LLMError, match="HTTP 400"):
+            ask("pears?")

@@ -30,7 +30,7 @@ from typing import Any
 
 import pytest
 
-__all__ = ["FakeLLMServer", "Reply", "fake_llm_server"]
+__all__ = ["FakeLLMServer", "Reply", "fake_llm_server", "routed"]
 
 
 @dataclass
@@ -298,24 +298,71 @@ def fake_llm_server() -> Iterator[Callable[[Script], FakeLLMServer]]:
         server.stop()
 
 
-def serve_forever_from_file(script_path: str, port_file: str) -> None:  # pragma: no cover - subprocess helper
-    """Serve a JSON list script from a file (used by subprocess tests and the CLI demo run).
+def routed(routes: Sequence[tuple[str, Sequence[ReplySpec]]], default: ReplySpec | None = None) -> Callable[[dict[str, Any]], ReplySpec]:
+    """A callable script that picks replies by regex on the last user message.
 
-    Writes the base URL to ``port_file`` once listening and serves until killed.
+    ``routes`` is a list of ``(pattern, replies)``; the first pattern found (``re.search``, DOTALL)
+    in the last user message's text answers with its replies in order, the last one repeating.
+    Useful when parallel requests arrive in no fixed order. No match: ``default``, else HTTP 400
+    naming the unmatched prompt (so a missing fixture fails loudly).
     """
-    with open(script_path, encoding="utf-8") as handle:
-        script = json.load(handle)
-    server = FakeLLMServer(script).start()
-    with open(port_file, "w", encoding="utf-8") as handle:
-        handle.write(server.url)
+    import re
+
+    compiled = [(re.compile(pattern, re.DOTALL), list(replies)) for pattern, replies in routes]
+    served: dict[int, int] = {}
+    lock = threading.Lock()
+
+    def script(request: dict[str, Any]) -> ReplySpec:
+        messages = [m for m in request.get("messages", []) if m.get("role") == "user"]
+        text = _text_of(messages[-1:])
+        for index, (pattern, replies) in enumerate(compiled):
+            if replies and pattern.search(text):
+                with lock:
+                    position = min(served.get(index, 0), len(replies) - 1)
+                    served[index] = served.get(index, 0) + 1
+                return replies[position]
+        if default is not None:
+            return default
+        return Reply(status=400, content=f"FakeLLMServer: no route matches the prompt starting {text[:80]!r}")
+
+    return script
+
+
+def load_script(path: str) -> Script:
+    """Read a JSON script: a list of replies, or ``{"routes": [{"match": REGEX, "replies": [...]}]}``.
+
+    A reply is a string (the content) or an object with :class:`Reply`'s field names.
+    """
+    with open(path, encoding="utf-8") as handle:
+        data = json.load(handle)
+    if isinstance(data, list):
+        return data
+    if isinstance(data, dict) and isinstance(data.get("routes"), list):
+        return routed([(route["match"], route["replies"]) for route in data["routes"]], data.get("default"))
+    raise ValueError(f"{path}: a script is a JSON list of replies or an object with a 'routes' list")
+
+
+def main(argv: list[str] | None = None) -> None:  # pragma: no cover - manual demos and subprocess tests
+    """``python -m tests.support.fake_llm SCRIPT.json [--port-file FILE]``: serve until interrupted."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Scripted OpenAI-compatible server (test fixture, not a model).")
+    parser.add_argument("script", help="JSON list of replies or {'routes': [...]} (see load_script)")
+    parser.add_argument("--port-file", help="write the base URL here once listening")
+    args = parser.parse_args(argv)
+    server = FakeLLMServer(load_script(args.script)).start()
+    print(f"FakeLLMServer (scripted replies, not a model) at {server.url}", flush=True)
+    if args.port_file:
+        with open(args.port_file, "w", encoding="utf-8") as handle:
+            handle.write(server.url)
     try:
         while True:
             time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
     finally:
         server.stop()
 
 
 if __name__ == "__main__":  # pragma: no cover
-    import sys
-
-    serve_forever_from_file(sys.argv[1], sys.argv[2])
+    main()
