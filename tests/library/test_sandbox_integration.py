@@ -11,20 +11,14 @@ from scafe.errors import LibraryError
 from scafe.library import Library
 from scafe.library.add import validate_and_register
 
-from .conftest import extractor_source
-
 ESCAPING = '"""Reads the environment (must be rejected)."""\nimport os\n\n\ndef extract(image, mask):\n    return {"leak": float(len(os.environ))}\n'
 
 
 def test_verify_runs_the_real_battery(library: Library) -> None:
-    good = library.register(extractor_source("const_k"), name="const", criterion="vss/vascularity",
-                            origin="reference", outputs=["const_k"])
-    # a file that never went through validation (e.g. a hand-edited manifest) is caught by verify
+    # the passing path of the real battery is exercised per entry by test_committed_library.py;
+    # here: a file that never went through validation (e.g. a hand-edited manifest) is caught
     library.register(ESCAPING, name="escape", criterion="vss/pigmentation", origin="generated", outputs=["leak"])
-    results = {r.label: r for r in library.verify(criterion_tests=False)}
-    assert results[good.label].ok, results[good.label].failures
-    assert results[good.label].contract == "ok"
-    bad = results["escape@v1"]
+    [bad] = library.verify(criterion_tests=False)
     assert not bad.ok
     assert bad.contract == "rejected"
     assert any("static_policy" in f and "'os'" in f for f in bad.failures), bad.failures
