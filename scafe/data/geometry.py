@@ -226,18 +226,20 @@ def _pseudopod(rng: np.random.Generator, base: Field, req: float, frac: float) -
 
 
 def measure(lesion: Lesion, n: int = 160) -> dict[str, float]:
-    """True physical measures on a clean grid: area mm^2, solidity, aspect, extension ratio."""
+    """True physical measures on a clean grid: area mm^2, solidity, aspect, extension ratio, max depth."""
     x, y, step = _grid(lesion.extent, n)
     mask = lesion.field(x, y) < 0
     wound = lesion.wound.band_field(x, y) < 0
     area = float(mask.sum() * step * step)
     if not mask.any():
-        return {"area_mm2": 0.0, "solidity": float("nan"), "aspect_ratio": float("nan"), "extension_ratio": 0.0}
+        return {"max_depth_mm": 0.0, "area_mm2": 0.0, "solidity": float("nan"), "aspect_ratio": float("nan"),
+                "extension_ratio": 0.0}
     hull = convex_hull_image(mask)
     mu = moments_central(mask.astype(float), order=2)
     cov = np.array([[mu[2, 0], mu[1, 1]], [mu[1, 1], mu[0, 2]]]) / mu[0, 0]
     ev = np.sort(np.linalg.eigvalsh(cov))
     return {
+        "max_depth_mm": float(max(-lesion.field(x, y).min(), 0.0)),  # half-width of the widest part
         "area_mm2": area,
         "solidity": float(mask.sum() / max(hull.sum(), 1)),
         "aspect_ratio": float(np.sqrt(ev[1] / max(ev[0], 1e-12))),

@@ -103,7 +103,7 @@ def render_phantom(
         "latent_pseudopod_length": float(np.mean(lengths)) if lengths else 0.0,
         "latent_solidity": m["solidity"],
         "latent_aspect_ratio": m["aspect_ratio"],
-        "latent_height_mm": lesion.height_mm,
+        "latent_height_mm": m["height_mm"],  # the target, capped at 1.5 x the half-width
         "latent_gloss": lesion.gloss,
         "latent_central_delta_a": lesion.central_delta_a,
         "latent_rim_delta_a": lesion.rim_delta_a,
@@ -138,7 +138,7 @@ def render_phantom(
     return Phantom(
         id=f"ph{index:05d}", label=label, image=out.image, mask=out.mask, wound=out.wound,
         distractors=out.distractors, latents=latents, nuisance=nuisance,
-        vss=vss_scores(lesion.central_delta_a, lesion.melanin_scale, lesion.height_mm),
+        vss=vss_scores(lesion.central_delta_a, lesion.melanin_scale, m["height_mm"]),
     )
 
 

@@ -4,8 +4,9 @@ Stages (each a function below):
 
 1. camera frame: pixel (u, v) -> physical (x, y) mm by ``phys = R(-rot) D^-1 (p - c) / ppm`` with
    ``D = diag(1, cos tilt)`` (foreshortening of a tilted camera);
-2. height map ``h = H * (1 - exp(-d / ramp)) / (1 - exp(-d_max / ramp))`` from the depth ``d`` mm
-   inside the lesion, plus relief noise; Lambertian shading ``max(n . l, 0) / sin(elev)`` with
+2. height map: the lesion mask blurred (no medial-axis creases), zero at the border and rising
+   inwards (a rounded dome for hypertrophic scars, steep sides and a plateau for keloids), scaled
+   to the height ``H = min(H_target, 1.5 * half-width)`` (scars are domes, not fins), plus relief; Lambertian shading ``max(n . l, 0) / sin(elev)`` with
    a 30 % ambient term and a wrap term for subsurface scattering, a cast shadow (a pixel is shadowed when the surface towards the light rises
    above the ray ``h(p) + t tan(elev)``) and Blinn-Phong highlights ``k_s gloss (n . h)^60``;
 3. chromophores: skin melanin from ITA, haemoglobin baseline, texture; lesion melanin scale, central
@@ -17,7 +18,7 @@ Stages (each a function below):
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from PIL import Image
@@ -32,6 +33,7 @@ WRAP = 0.5  # subsurface-scattering wrap term of the diffuse shading
 SKIN_GLOSS = 0.03
 SHININESS = 60.0
 AWB_CORRECTION = 0.6  # the camera's auto white balance removes 60 % of the illuminant cast
+MAX_HEIGHT_PER_HALF_WIDTH = 1.5  # mean wall slope <= 56 deg: a raised scar is a dome, not a fin
 VESSEL_HB = 1.4  # haemoglobin load of a telangiectatic vessel (bright red)
 
 
@@ -115,7 +117,7 @@ def _cast_shadow(h: np.ndarray, scene: SceneParams) -> np.ndarray:
     az = np.radians(scene.light_azimuth_deg)
     occluded = np.zeros_like(h)
     n = h.shape[0]
-    for t in np.linspace(1.0, reach, int(min(max(reach, 2), 32))):
+    for t in np.linspace(1.0, reach, int(min(max(reach, 2), 64))):
         dx, dy = int(round(t * np.cos(az))), int(round(t * np.sin(az)))
         if abs(dx) >= n or abs(dy) >= n:
             break
@@ -125,7 +127,8 @@ def _cast_shadow(h: np.ndarray, scene: SceneParams) -> np.ndarray:
         ]
         occluded = np.maximum(occluded, shifted - t / ppm * tan_el - h)
     shadow = np.clip(occluded / 0.3, 0, 1)
-    shadow = texture.blur(shadow, max(0.3 * ppm, 0.7))
+    # penumbra: an extended light source blurs the shadow more the longer it is
+    shadow = texture.blur(shadow, max(0.3 * ppm, 0.05 * reach, 0.7))
     return 1.0 - 0.6 * shadow
 
 
@@ -208,6 +211,9 @@ def render_scene(rng: np.random.Generator, lesion: LesionParams, scene: ScenePar
 
     # relief and light
     depth = np.clip(-field, 0, None)
+    height = min(lesion.height_mm, MAX_HEIGHT_PER_HALF_WIDTH * measured["max_depth_mm"])
+    measured["height_mm"] = height
+    lesion = replace(lesion, height_mm=height)
     h = _height_map(rng, mask, depth, lesion, ppm)
     # the stretched, raised part of the scar is what shines; its flat fringes shine like skin
     raised = np.clip(h / max(0.3 * lesion.height_mm, 1e-6), 0, 1)
@@ -216,7 +222,7 @@ def render_scene(rng: np.random.Generator, lesion: LesionParams, scene: ScenePar
     # pores and skin creases; scar tissue has neither (its collagen is laid down without them)
     pore_map = texture.pores(rng, shp, ppm, 0.6 * tex)
     lines = texture.skin_lines(rng, shp, ppm)
-    diffuse = diffuse * (1 - (0.35 * pore_map + 0.10 * tex * lines) * (1 - w_lesion))
+    diffuse = diffuse * (1 - (0.35 * pore_map + 0.06 * tex * lines) * (1 - w_lesion))
 
     keep_out = field < lesion.rim_width_mm + 2.0
     layers = add_distractors(rng, scene.n_distractors, keep_out, ppm)
@@ -226,7 +232,9 @@ def render_scene(rng: np.random.Generator, lesion: LesionParams, scene: ScenePar
     hair = texture.hair(rng, shp, ppm, scene.hair_density, size)
     if lesion.label == "keloid":  # keloids are hairless
         hair = hair * (1 - np.clip(w_lesion * 2, 0, 1))
-    hair_rgb = optics.reflectance(np.array(rng.uniform(1.5, 6.0)), np.array(0.1)) * 0.9  # blond .. black
+    # blond .. black hair, never lighter than the skin it grows on
+    hair_mel = rng.uniform(min(max(1.5, 1.5 * mel_s), 5.5), 6.0)
+    hair_rgb = optics.reflectance(np.array(hair_mel), np.array(0.1)) * 0.9
     lin = lin * (1 - hair[..., None]) + hair[..., None] * hair_rgb * diffuse[..., None]
     a = layers.overlay_alpha[..., None]
     lin = lin * (1 - a) + a * layers.overlay_rgb * layers.shade[..., None]

@@ -55,7 +55,7 @@ def skin_lines(rng: np.random.Generator, shape: tuple[int, int], px_per_mm: floa
     """Skin crease network in [0, 1]: two families of fine grooves about 60 deg apart.
 
     Each family is the zero set of anisotropic noise (smoothed ~1.5 mm along, ~0.15 mm across
-    the groove direction), drawn as ``exp(-(f / 0.2)^2)``; rotated into place with cv2.
+    the groove direction), drawn as ``exp(-(f / 0.15)^2)``; rotated into place with cv2.
     """
     out = np.zeros(shape, np.float32)
     base = rng.uniform(0, 180)
@@ -67,7 +67,7 @@ def skin_lines(rng: np.random.Generator, shape: tuple[int, int], px_per_mm: floa
         rot = cv2.getRotationMatrix2D((side / 2, side / 2), float(angle), 1.0)
         rot[:, 2] += (np.array([shape[1], shape[0]]) - side) / 2
         f = cv2.warpAffine(f, rot, (shape[1], shape[0]), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
-        out = np.maximum(out, np.exp(-((f / 0.2) ** 2)))
+        out = np.maximum(out, np.exp(-((f / 0.15) ** 2)))
     return out
 
 
