@@ -217,9 +217,39 @@ class Library:
     ) -> Entry:
         """Add ``source`` as the next version of ``name`` and return its entry.
 
-        ``criterion`` is ``"scale/item"``; ``outputs`` defaults to the contract battery's keys
-        (``validation["contract"]["keys"]``). With ``activate`` the new version becomes the
-        active one and the previous active version of ``name`` is deprecated.
+        Does not validate the code: callers run the cascade first (``scafe.library.add`` for
+        reference extractors, the engineer graph for generated ones); ``verify`` re-checks later.
+
+        Parameters
+        ----------
+        source : str
+            Extractor module text; stored byte-for-byte (UTF-8) and hashed with SHA-256.
+        name : str
+            snake_case extractor name; versions of one name form a lineage (``parent``).
+        criterion : str
+            ``"scale/item"``; the criteria file's SHA-256 is recorded for staleness.
+        origin : {"reference", "generated"}
+            Written by the project's authors, or by an LLM through ``scafe generate``.
+        generator, validation : dict, optional
+            Provenance (provider, model, prompt hash, ...) and the validation reports.
+        activate : bool
+            Make the new version active, deprecating the previously active one.
+        outputs : list of str, optional
+            Output keys; default ``validation["contract"]["keys"]``.
+
+        Returns
+        -------
+        Entry
+            The new entry, or the existing one when ``source`` is byte-identical to a version of
+            ``name`` (no-op, nothing written).
+
+        Raises
+        ------
+        LibraryError
+            Bad name/origin/outputs, an output key already active under another name, or the
+            lock held elsewhere for more than ``LOCK_TIMEOUT_S``.
+        CriteriaError
+            ``criterion`` does not resolve.
         """
         from scafe.criteria import find_item
 
