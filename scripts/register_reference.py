@@ -17,10 +17,8 @@ from pathlib import Path
 #: extractor name -> criterion item it answers ("scale/item" in prompts/criteria/).
 REFERENCE: dict[str, str] = {
     "vss_vascularity": "vss/vascularity",
-    "vss_pigmentation": "vss/pigmentation",
     "rim_erythema": "jsw_keloid/rim_erythema",
     "colour_mismatch": "manchester/colour",
-    "surface_gloss": "manchester/surface",
     "shape_irregularity": "jsw_keloid/shape",
     "pseudopod_projections": "jsw_keloid/horizontal_growth",
     "lesion_size": "jsw_keloid/size",
