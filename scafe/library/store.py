@@ -116,8 +116,12 @@ class Library:
 
     @property
     def version_id(self) -> str:
-        """Identifier of the library state; changes with every accepted change."""
-        return self._manifest.version_id or self._manifest.compute_version_id()
+        """Identifier of the library state; changes with every accepted change.
+
+        Always recomputed from the entries (not read from the file), so a hand-edited manifest
+        cannot keep an old id; ``test_committed_library`` checks the stored one matches.
+        """
+        return self._manifest.compute_version_id()
 
     @property
     def history(self) -> list[HistoryEvent]:

@@ -176,3 +176,11 @@ def test_manifest_text_is_sorted_and_stable(library: Library) -> None:
     data = json.loads(library.manifest_path.read_text())
     assert [e["name"] for e in data["entries"]] == ["aaa", "bbb"]
     assert library.manifest_path.read_text().endswith("}\n")
+
+
+def test_version_id_reflects_hand_edits(library: Library) -> None:
+    register(library)
+    data = json.loads(library.manifest_path.read_text())
+    data["entries"][0]["outputs"] = ["edited"]
+    library.manifest_path.write_text(json.dumps(data))
+    assert Library.open(library.path).version_id != data["version_id"]
