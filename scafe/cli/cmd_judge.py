@@ -57,6 +57,11 @@ def _print_readable(result: dict[str, Any]) -> None:
             stdout.print(f"  {len(fired)} of {len(value['findings'])} rules fired")
             for f in fired:
                 stdout.print(f"  - {f['rule']}: {f['descriptor']}={f['value']} {f['op']} {f['threshold']} ({f['failure_mode']})")
+        elif stage == "anatomical_inference" and "explanations" in value:
+            if not value["explanations"]:
+                stdout.print("  consistent with the target: no failure mode suspected")
+            for mode, texts in value["explanations"].items():
+                stdout.print(f"  - {mode}: {' '.join(texts)}", highlight=False)
         else:
             text = value.get("rationale") or value.get("summary") or value.get("reasoning") or value.get("structure")
             stdout.print(f"  {text if text else json.dumps(value)[:300]}", highlight=False)

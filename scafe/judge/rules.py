@@ -12,7 +12,8 @@ shape, and so the chain's stage 2 can show the LLM exactly what the rules found:
    ``synthesis.major_needed`` *major* rules fired, else ``acceptable``.
 
 Scores: each rule's normalised margin ``m = (value - threshold) / scale`` (sign chosen so that
-``m > 0`` means fired) gives ``p_rule = sigmoid(4 m)``; ``p_unacceptable`` is the largest
+``m > 0`` means fired) gives ``p_rule = sigmoid(1.5 m)`` (one scale unit past the threshold
+-> 0.82, two -> 0.95); ``p_unacceptable`` is the largest
 critical ``p_rule`` (or the second-largest major one when that is higher); ``confidence`` is
 ``max(p, 1 - p)``. A NaN descriptor (undefined, e.g. the ring of a full-image mask) fires the
 rule when the rule says ``nan_fires: true``.
@@ -106,6 +107,9 @@ class SegmentationTarget(BaseModel):
         return model
 
 
+MARGIN_GAIN = 1.5  # logistic gain per scale unit of margin (see module docstring)
+
+
 def _sigmoid(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-max(min(x, 50.0), -50.0)))
 
@@ -177,8 +181,8 @@ class RuleReasoner:
         critical = [f for f in analysis["findings"] if f["severity"] == "critical"]
         major = [f for f in analysis["findings"] if f["severity"] == "major"]
         need = self.target.synthesis.major_needed
-        p_crit = max((_sigmoid(4 * f["margin"]) for f in critical), default=0.0)
-        major_p = sorted((_sigmoid(4 * f["margin"]) for f in major), reverse=True)
+        p_crit = max((_sigmoid(MARGIN_GAIN * f["margin"]) for f in critical), default=0.0)
+        major_p = sorted((_sigmoid(MARGIN_GAIN * f["margin"]) for f in major), reverse=True)
         p_major = major_p[need - 1] if len(major_p) >= need else 0.0
         p = max(p_crit, p_major)
         fired_crit = [f for f in critical if f["fired"]]
