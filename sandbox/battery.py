@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from sandbox import policy
 from sandbox.battery_inputs import WRAP_PROBES, BatteryInput, battery_inputs
 from sandbox.runner import ExtractorRunner, Limits, Outcome, RunResult
 from sandbox.static import contract_problems, docstring_mentions_nan
@@ -95,13 +96,8 @@ class ValidationReport:
             return "The extractor passed the contract battery."
         lines = [f"The extractor failed the sandbox contract battery (status: {self.status.value})."]
         lines += [f"- {f.text()}" for f in self.failures]
-        lines.append(
-            "Rules: define extract(image, mask) with a module docstring; image is (H, W, 3) uint8 RGB and "
-            "read-only, mask is (H, W) bool; return a plain dict of snake_case str -> float with the same "
-            "keys for every image; convert to float before subtracting uint8 channels; NaN only for an "
-            "empty, one-pixel or full mask and say so in the docstring; only the modules in sandbox/policy.py; write "
-            "'a[i] = a[i] + x' instead of 'a[i] += x'."
-        )
+        lines.append("Rules:")
+        lines += [f"- {rule}" for rule in policy.PROMPT_RULES]
         return "\n".join(lines)
 
 

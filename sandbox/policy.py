@@ -232,6 +232,18 @@ ALLOWED_AST_NODES = frozenset(
     """.split()
 )
 
+# ---------------------------------------------------------------- rules to show the LLM (prompt and repair text)
+PROMPT_RULES = (
+    "Define extract(image, mask) and a module docstring (criterion, formula, units, range, NaN policy).",
+    "image is (H, W, 3) uint8 RGB and read-only; mask is (H, W) bool; work on copies such as image.astype(float).",
+    "Convert channels to float before subtracting them (uint8 arithmetic wraps around: 10 - 20 = 246).",
+    "Return a plain dict of snake_case str -> float, with the same keys for every image.",
+    "NaN only for an empty, one-pixel or whole-image mask, and say so in the docstring.",
+    "Import only the allowlisted modules/names; no files, network, os, sys, classes, with, generators, global.",
+    "Names and attributes must not start with '_'; write 'a[i] = a[i] + x' instead of 'a[i] += x'.",
+    "Be deterministic (no randomness, no state kept between calls) and vectorise with numpy.",
+)
+
 # ---------------------------------------------------------------- result transport
 MAX_OUTPUT_KEYS = 64
 MAX_KEY_LENGTH = 64
