@@ -110,10 +110,12 @@ class Manifest(BaseModel):
     history: list[HistoryEvent] = Field(default_factory=list)
 
     def compute_version_id(self) -> str:
-        """``sha256`` of the canonical JSON of the entries, first 16 hex digits."""
-        payload = json.dumps(
-            [e.model_dump(mode="json") for e in self.entries], sort_keys=True, separators=(",", ":")
-        )
+        """``sha256`` of the canonical JSON of the entries (sorted by name, version), 16 hex digits.
+
+        Sorted, so the id depends on the library's content only, not on the order of writes.
+        """
+        ordered = sorted(self.entries, key=lambda e: (e.name, e.version))
+        payload = json.dumps([e.model_dump(mode="json") for e in ordered], sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
     def to_json(self) -> str:

@@ -196,7 +196,8 @@ class Library:
                 manifest = _read_manifest(self.manifest_path)
                 before = manifest.compute_version_id()
                 yield manifest
-                if manifest.compute_version_id() != before or not self.manifest_path.exists():
+                stored_ok = manifest.version_id == manifest.compute_version_id()
+                if manifest.compute_version_id() != before or not stored_ok or not self.manifest_path.exists():
                     manifest.version_id = manifest.compute_version_id()
                     manifest.updated = utc_now()
                     atomic_write(self.manifest_path, manifest.to_json().encode(), pause_point="before_replace")
@@ -359,6 +360,11 @@ class Library:
                 detail=f"{criteria.path.name} {old[:12]} -> {criteria.sha256[:12]}, re-verified",
             ))  # fmt: skip
         return target
+
+    def rewrite(self) -> None:
+        """Rewrite the manifest under the lock (canonical order, stored ``version_id`` recomputed)."""
+        with self._transaction():
+            pass
 
     # ------------------------------------------------------------------ checks (see verify.py)
 

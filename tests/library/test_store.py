@@ -184,3 +184,13 @@ def test_version_id_reflects_hand_edits(library: Library) -> None:
     data["entries"][0]["outputs"] = ["edited"]
     library.manifest_path.write_text(json.dumps(data))
     assert Library.open(library.path).version_id != data["version_id"]
+
+
+def test_stored_version_id_matches_read_back_in_any_order(tmp_path: Path, criteria_dir: Path) -> None:
+    # regression: the id was hashed before the entries were sorted for writing
+    for order in (("aaa", "bbb"), ("bbb", "aaa")):
+        lib = Library.open(tmp_path / "-".join(order), criteria_dir=criteria_dir)
+        for name in order:
+            register(lib, f"k_{name}", name=name)
+        stored = json.loads(lib.manifest_path.read_text())["version_id"]
+        assert stored == Library.open(lib.path).version_id  # what is written is what is read back
