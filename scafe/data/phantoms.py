@@ -1,7 +1,8 @@
 """Phantom scar photographs with full ground truth: the embedded dataset of scafe.
 
-``render_phantom`` is a pure function of its arguments: the random generator of phantom ``index``
-is seeded from ``SeedSequence([seed, index])``, so any phantom can be rendered alone, in any order,
+``render_phantom`` is a pure function of its arguments: the random generators of phantom ``index``
+are spawned from ``SeedSequence([seed, index, 0x5CAFE])`` (separate streams for the label, the
+lesion, the nuisance scene and the rendering), so any phantom can be rendered alone, in any order,
 in any process, and the same arguments give byte-identical files. The physics and the parameter
 ranges are documented in :mod:`scafe.data.render`, :mod:`scafe.data.geometry`,
 :mod:`scafe.data.optics` and :mod:`scafe.data.params`.
@@ -90,11 +91,14 @@ def render_phantom(
 ) -> Phantom:
     """Render phantom number ``index`` of the set ``seed`` at ``size`` x ``size`` pixels."""
     _check_args(size, profile, keloid_fraction)
-    rng = np.random.default_rng(np.random.SeedSequence([int(seed) & 0xFFFFFFFF, int(index), 0x5CAFE]))
-    label = "keloid" if rng.random() < keloid_fraction else "hypertrophic"
-    lesion = sample_lesion(rng, label)
-    scene = sample_scene(rng, profile, size)
-    out = render_scene(rng, lesion, scene, size)
+    # one seed sequence per phantom, split into independent streams: the nuisance values of
+    # (seed, index) are the same whichever class is drawn, so they cannot carry the class
+    root = np.random.SeedSequence([int(seed) & 0xFFFFFFFF, int(index), 0x5CAFE])
+    label_rng, lesion_rng, scene_rng, render_rng = (np.random.default_rng(s) for s in root.spawn(4))
+    label = "keloid" if label_rng.random() < keloid_fraction else "hypertrophic"
+    lesion = sample_lesion(lesion_rng, label)
+    scene = sample_scene(scene_rng, profile, size)
+    out = render_scene(render_rng, lesion, scene, size)
     m = out.measured
     lengths = lesion.pseudopod_lengths
     latents = {

@@ -158,3 +158,45 @@ def test_cli_phantoms(tmp_path: Path) -> None:
     assert (tmp_path / "p" / "manifest.csv").is_file()
     assert (tmp_path / "p" / "contact_sheet.png").is_file()
     assert main(["phantoms", "--n", "1", "--size", "64", "--profile", "bogus", "--out", str(tmp_path / "q")]) == 2
+
+
+def _cache_worker(args: tuple[str, int]) -> str:
+    import os
+
+    cache, seed = args
+    os.environ["SCAFE_CACHE"] = cache
+    return str(cached_phantom_set(3, seed, 40))
+
+
+def test_cached_phantom_set_survives_a_race(tmp_path: Path) -> None:
+    """Two processes building the same set at once both get the one complete folder."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(2) as pool:
+        results = list(pool.map(_cache_worker, [(str(tmp_path), 21)] * 2))
+    assert results[0] == results[1]
+    folder = Path(results[0])
+    assert (folder / "manifest.csv").read_text().count("\n") == 4
+    assert [p.name for p in (tmp_path / "phantoms").iterdir()] == [folder.name]
+
+
+def test_hard_profile_widens_only_nuisance_ranges() -> None:
+    from scafe.data.params import CLASS_RANGES, NUISANCE_RANGES
+
+    default, hard = NUISANCE_RANGES["default"], NUISANCE_RANGES["hard"]
+    assert default.keys() == hard.keys()
+    for key, (lo, hi) in default.items():
+        assert hard[key][0] <= lo, key
+        assert hard[key][1] >= hi, key
+    assert set(CLASS_RANGES) == {"keloid", "hypertrophic"}
+    ph = render_phantom(0, seed=3, size=64, profile="hard")
+    assert ph.image.shape == (64, 64, 3)
+
+
+def test_nuisance_is_drawn_independently_of_the_class() -> None:
+    """Same seed and index, forced to either class: the nuisance values are identical."""
+    keloid = render_phantom(2, seed=8, size=48, keloid_fraction=1.0)
+    hyper = render_phantom(2, seed=8, size=48, keloid_fraction=0.0)
+    assert keloid.label != hyper.label
+    same = [k for k in keloid.nuisance if k != "nuisance_n_distractors"]
+    assert {k: keloid.nuisance[k] for k in same} == {k: hyper.nuisance[k] for k in same}
