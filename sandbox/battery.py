@@ -172,6 +172,11 @@ def validate(source: str, *, limits: Limits | None = None) -> ValidationReport:
     with runner:
         report.layers = runner.layers
         for item in inputs:
+            if time.perf_counter() - start > limits.total_seconds:
+                failures.append(CheckFailure("time_budget", "whole battery", f"all inputs within "
+                                             f"{limits.total_seconds:g} s", f"stopped before {item.name}",
+                                             outcome=Outcome.timeout.value))
+                break
             result = runner.run(item.image, item.mask, noncontiguous=item.noncontiguous, check_inputs=True)
             report.runs.append({"input": item.name, "outcome": result.outcome.value, "seconds": result.seconds})
             if not result.ok:

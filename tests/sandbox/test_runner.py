@@ -167,3 +167,32 @@ def test_module_body_failure_is_reported_for_every_image(pair) -> None:
     assert second.outcome is Outcome.failed
     assert "ZeroDivisionError" in first.error
     assert first.line == 3
+
+
+def test_runner_recovers_after_the_fork_server_dies() -> None:
+    image, mask = small_pair()
+    server = fork_server()
+    server.proc.kill()
+    server.proc.wait()
+    with ExtractorRunner(CANARY_SOURCE) as runner:
+        result = runner.run(image, mask)
+    assert result.ok
+    assert fork_server() is not server
+
+
+def test_runners_in_parallel_threads() -> None:
+    pairs = [small_pair(seed) for seed in range(4)]
+    results: dict[int, object] = {}
+
+    def work(index: int) -> None:
+        with ExtractorRunner(CANARY_SOURCE) as runner:
+            results[index] = [runner.run(*pairs[index]) for _ in range(3)]
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    for index, runs in results.items():
+        assert all(r.ok and r.features == canary_reference(*pairs[index]) for r in runs)
+    assert len(results) == 4
