@@ -1,7 +1,8 @@
 """Read user images and masks into the extractor contract: ``(H, W, 3) uint8`` RGB, ``(H, W)`` bool.
 
 PNG and JPEG are decoded by Pillow (which refuses truncated files); TIFF by tifffile, so 16-bit
-and float TIFFs keep their full range before scaling. Conversions:
+and float TIFFs keep their full range before scaling; DICOM (``.dcm``, optional) by pydicom, scaled
+from its ``BitsStored`` range. Conversions:
 
 * 16-bit: ``round(v / 257)`` (65535 -> 255); 32-bit integer: ``round(v / 16843009)``;
   float: ``round(255 * clip(v, 0, 1))`` when ``max <= 1``, else clipped to 0..255;
@@ -22,6 +23,7 @@ from PIL import Image, UnidentifiedImageError
 from scafe.errors import DataError
 
 TIFF_SUFFIXES = (".tif", ".tiff")
+DICOM_SUFFIXES = (".dcm", ".dicom")
 
 
 def _decode(path: Path) -> np.ndarray:
@@ -29,7 +31,9 @@ def _decode(path: Path) -> np.ndarray:
     if not path.is_file():
         raise DataError(f"file not found: {path}")
     try:
-        if path.suffix.lower() in TIFF_SUFFIXES:
+        if path.suffix.lower() in DICOM_SUFFIXES:
+            arr = _decode_dicom(path)
+        elif path.suffix.lower() in TIFF_SUFFIXES:
             import tifffile
 
             arr = np.asarray(tifffile.imread(path))
@@ -49,6 +53,34 @@ def _decode(path: Path) -> np.ndarray:
         arr = np.moveaxis(arr, 0, -1)  # planar TIFF (C, H, W)
     if arr.ndim not in (2, 3) or arr.size == 0 or (arr.ndim == 3 and arr.shape[-1] not in (1, 2, 3, 4)):
         raise DataError(f"unsupported image layout {arr.shape} in {path}; expected (H, W) or (H, W, 1..4).")
+    return arr
+
+
+def _decode_dicom(path: Path) -> np.ndarray:
+    """Pixels of a single-frame DICOM file as uint8: ``BitsStored`` full range -> 0..255.
+
+    MONOCHROME1 (white = 0) is inverted; YBR colour is converted to RGB. Needs ``pydicom``
+    (``pip install 'scafe[dicom]'``).
+    """
+    try:
+        import pydicom
+    except ImportError:
+        raise DataError(f"{path} is DICOM, which needs pydicom: pip install 'scafe[dicom]'.") from None
+    ds = pydicom.dcmread(path)
+    arr = np.asarray(ds.pixel_array)
+    frames = int(getattr(ds, "NumberOfFrames", 1) or 1)
+    if frames > 1:
+        raise DataError(f"{path} holds {frames} frames; scafe reads single-frame DICOM images only.")
+    photometric = str(getattr(ds, "PhotometricInterpretation", "MONOCHROME2"))
+    if photometric.startswith("YBR"):
+        from pydicom.pixels import convert_color_space
+
+        arr = convert_color_space(arr, photometric, "RGB")
+    if np.issubdtype(arr.dtype, np.integer) and arr.dtype != np.uint8:
+        bits = int(getattr(ds, "BitsStored", 8 * arr.dtype.itemsize))
+        arr = np.round(np.clip(arr, 0, None) * (255.0 / (2**bits - 1))).astype(np.uint8)
+    if photometric == "MONOCHROME1":
+        arr = 255 - arr
     return arr
 
 

@@ -270,3 +270,46 @@ def test_cli_data_check(tmp_path: Path, clean: Path) -> None:
     assert main(["data", "check", str(manifest), "--write-bad", str(tmp_path / "b.csv")]) == 1
     assert (tmp_path / "b.csv").is_file()
     assert main(["data", "check", str(tmp_path / "missing")]) == 1
+
+
+def _write_dicom(path: Path, pixels: np.ndarray, photometric: str, bits: int) -> None:
+    pydicom = pytest.importorskip("pydicom")
+    from pydicom.dataset import FileDataset, FileMetaDataset
+    from pydicom.uid import ExplicitVRLittleEndian, SecondaryCaptureImageStorage, generate_uid
+
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = SecondaryCaptureImageStorage
+    meta.MediaStorageSOPInstanceUID = generate_uid()
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds = FileDataset(str(path), {}, file_meta=meta, preamble=b"\0" * 128)
+    ds.SOPClassUID = meta.MediaStorageSOPClassUID
+    ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
+    ds.Rows, ds.Columns = pixels.shape[:2]
+    ds.SamplesPerPixel = 3 if pixels.ndim == 3 else 1
+    if pixels.ndim == 3:
+        ds.PlanarConfiguration = 0
+    ds.PhotometricInterpretation = photometric
+    ds.BitsAllocated = pixels.dtype.itemsize * 8
+    ds.BitsStored = bits
+    ds.HighBit = bits - 1
+    ds.PixelRepresentation = 0
+    ds.PixelData = pixels.tobytes()
+    pydicom.dcmwrite(path, ds, enforce_file_format=True)
+
+
+@pytest.mark.parametrize(("kind", "photometric", "bits"),
+                         [("rgb8", "RGB", 8), ("gray12", "MONOCHROME2", 12), ("inverted", "MONOCHROME1", 8)])
+def test_read_dicom(tmp_path: Path, kind: str, photometric: str, bits: int) -> None:
+    base = RNG.integers(0, 256, (6, 7, 3), dtype=np.uint8)
+    if kind == "rgb8":
+        pixels, expect = base, base
+    elif kind == "gray12":
+        pixels = (base[..., 0].astype(np.uint16) * 4095 // 255).astype(np.uint16)
+        expect = np.repeat(np.round(pixels * 255.0 / 4095).astype(np.uint8)[..., None], 3, 2)
+    else:
+        pixels, expect = base[..., 0].copy(), np.repeat(255 - base[..., :1], 3, 2)
+    path = tmp_path / "x.dcm"
+    _write_dicom(path, pixels, photometric, bits)
+    got = read_image(path)
+    assert got.shape == (6, 7, 3)
+    assert np.array_equal(got, expect)
