@@ -116,11 +116,13 @@ def run_demo(
     gen = progress("generating phantoms (cached after the first run)", config.n_pool + config.n_test) if progress else None
     pool_dir = phantom_set(config.n_pool, config.pool_seed, config.size, config.profile, gen)
     test_dir = phantom_set(config.n_test, config.test_seed, config.size, config.profile, gen)
+    phantom_seconds = round(time.perf_counter() - started, 1)
     info = {f"phantom_{k}": v for k, v in asdict(config).items() if k not in ("methods", "extra")}
     run = evaluate(pool_dir, test_dir, sizes=list(config.sizes), repeats=config.repeats,
                    methods=list(config.methods) if config.methods else None, library=library,
                    llm_client=llm_client, llm_unavailable=llm_unavailable or NO_ENDPOINT,
                    progress=progress, dataset_info={"profile": config.profile, **info})
+    run.dataset.setdefault("timings", {})["phantoms_s"] = phantom_seconds
     metrics = run.write_metrics(out / "metrics.json")
     report = write_report(run, out / "report.html", notes=[
         f"Demo profile: {config.profile} phantoms, pool {config.n_pool} / test {config.n_test} at {config.size} px, "

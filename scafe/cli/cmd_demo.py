@@ -33,9 +33,10 @@ def llm_client_or_reason(use_llm: bool) -> tuple[object | None, str]:
         from agents.llm import LLMClient, LLMConfig
 
         return LLMClient(LLMConfig.from_env()), ""
-    except ConfigError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else "no endpoint"
-        return None, f"no LLM endpoint configured ({first})"
+    except ConfigError:
+        from scafe.evaluation.methods import NO_ENDPOINT
+
+        return None, NO_ENDPOINT
     except ImportError as exc:
         return None, f"the LLM client could not be imported ({exc})"
 
@@ -46,21 +47,19 @@ def print_summary(run, n_focus: int = 50) -> None:
 
     res = run.result
     sizes = res.sizes
-    table = Table(title="Balanced accuracy on the held-out test set (mean [95% CI])", title_justify="left")
-    table.add_column("method", style="bold")
+    n_ci = n_focus if n_focus in sizes else (sizes[-1] if sizes else 0)
+    table = Table(title="Balanced accuracy on the held-out test set (mean over repeats)", title_justify="left")
+    table.add_column("method", style="bold", no_wrap=True)
     for n in sizes:
         table.add_column(f"n={n}", justify="right")
+    table.add_column(f"95% CI at n={n_ci}", justify="right", no_wrap=True)
     for method, by_n in res.table("balanced_accuracy").items():
-        cells = []
-        for n in sizes:
-            if n in by_n:
-                m, lo, hi = by_n[n]
-                cells.append(f"{m:.3f} [{lo:.2f},{hi:.2f}]")
-            elif 0 in by_n:
-                cells.append(f"{by_n[0][0]:.3f} (zero-shot)")
-            else:
-                cells.append("–")
-        table.add_row(method, *cells, style="blue" if method == "library+xgboost" else None)
+        cells = [f"{by_n[n][0]:.3f}" if n in by_n else "–" for n in sizes]
+        point = n_ci if n_ci in by_n else (0 if 0 in by_n else None)
+        ci = "–" if point is None else f"{by_n[point][1]:.2f}–{by_n[point][2]:.2f}"
+        if point == 0:
+            cells = [f"{by_n[0][0]:.3f}*" for _ in sizes]  # zero-shot: the same figure at every size
+        table.add_row(method, *cells, ci, style="blue" if method == "library+xgboost" else None)
     stdout.print(table)
     for s in res.skipped:
         stdout.print(f"[yellow]skipped[/yellow] {s['method']}: {s['reason']}", highlight=False)

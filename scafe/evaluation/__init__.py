@@ -89,10 +89,18 @@ def evaluate(
     need_lib = "library+xgboost" in wanted
     need_rad = any(m.startswith("radiomics+") for m in wanted)
     need_cnn = "cnn" in wanted
+    import time
+
+    clock = time.perf_counter()
+    timings: dict[str, float] = {}
     pool = load_case_set(train, library=library, radiomics=need_rad, cnn=need_cnn, use_library=need_lib,
                          progress=progress)
+    timings["load_pool_s"] = round(time.perf_counter() - clock, 1)
+    clock = time.perf_counter()
     held = load_case_set(test, library=library, radiomics=need_rad, cnn=need_cnn, use_library=need_lib,
                          progress=progress)
+    timings["load_test_s"] = round(time.perf_counter() - clock, 1)
+    clock = time.perf_counter()
     llm = None
     if llm_client is not None:
         from scafe.baselines.llm import llm_groups
@@ -105,6 +113,7 @@ def evaluate(
                if progress else None)
     result = run_learning_curves(groups, pool.cases, held.cases, sizes=sizes, repeats=repeats, seed=seed,
                                  skipped=skipped, on_step=(lambda _d: advance()) if advance else None)
+    timings["learning_curves_s"] = round(time.perf_counter() - clock, 1)
     version = None
     if pool.features is not None:
         version = pool.features.meta.get("library_version")
@@ -123,6 +132,7 @@ def evaluate(
         "repeats": repeats,
         "radiomics_backend": backend,
         "seed": seed,
+        "timings": timings,
         **(dataset_info or {}),
     }
     return EvaluationRun(result=result, pool=pool, test=held, library_version=version, dataset=info)

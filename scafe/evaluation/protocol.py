@@ -61,7 +61,7 @@ class EvaluationResult:
     repeats: int
     probas: dict[str, dict[int, list[np.ndarray]]] = field(default_factory=dict)
     skipped: list[dict[str, str]] = field(default_factory=list)
-    seconds: dict[str, float] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)  # fitting + predicting time per group
     extras: dict[str, Any] = field(default_factory=dict)
     n_boot: int = 200
 
@@ -112,6 +112,13 @@ def _num(x: float) -> float | None:
     return None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
 
 
+def group_label(group: Group) -> str:
+    """``radiomics+mrmr+* (7 models)`` for a multi-method group, else its one method name."""
+    if len(group.names) == 1:
+        return group.names[0]
+    return group.names[0].rsplit("+", 1)[0] + f"+* ({len(group.names)} models)"
+
+
 def run_learning_curves(
     groups: list[Group],
     pool: CaseSet,
@@ -143,7 +150,7 @@ def run_learning_curves(
             out = group.run(np.arange(0), seed)
             for name, p in out.items():
                 result.probas.setdefault(name, {}).setdefault(0, []).append(np.asarray(p, float))
-                result.seconds[name] = result.seconds.get(name, 0.0) + time.perf_counter() - start
+            result.seconds[group_label(group)] = time.perf_counter() - start
             if on_step:
                 on_step(f"{'/'.join(group.names)} (zero-shot)")
     for n in result.sizes:
@@ -154,10 +161,10 @@ def run_learning_curves(
                     continue
                 start = time.perf_counter()
                 out = group.run(idx, seed + r)
-                spent = (time.perf_counter() - start) / max(len(out), 1)
+                label = group_label(group)
+                result.seconds[label] = result.seconds.get(label, 0.0) + time.perf_counter() - start
                 for name, p in out.items():
                     result.probas.setdefault(name, {}).setdefault(n, []).append(np.asarray(p, float))
-                    result.seconds[name] = result.seconds.get(name, 0.0) + spent
                 if on_step:
                     on_step(f"n={n} repeat {r + 1}/{repeats}: {group.names[0].split('+')[0]}")
     return result

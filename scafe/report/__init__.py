@@ -40,23 +40,25 @@ def _explanatory_model(run: Any):
 
 
 def _gallery(run: Any, model: Any, k: int = 8) -> str:
+    """Three confident keloids, three hypertrophic scars, and the model's worst mistakes (up to 2)."""
     test = run.test
     y = test.cases.y
-    picks = [*np.flatnonzero(y == 1)[: k // 2], *np.flatnonzero(y == 0)[: k // 2]]
-    X = test.cases.library.iloc[picks] if model is not None else None
-    probs = model.predict_proba(X)[:, 1] if model is not None else [None] * len(picks)
-    expl = model.explain(X, top=3) if model is not None else [[]] * len(picks)
+    p_all = model.predict_proba(test.cases.library)[:, 1]
+    wrong = np.flatnonzero((p_all >= 0.5) != (y == 1))
+    wrong = wrong[np.argsort(-np.abs(p_all[wrong] - 0.5))][:2]
+    rest = (k - len(wrong)) // 2
+    picks = [*np.flatnonzero(y == 1)[:rest], *np.flatnonzero(y == 0)[:rest], *wrong]
+    X = test.cases.library.iloc[picks]
+    probs = p_all[picks]
+    expl = model.explain(X, top=3)
     cards = []
     for j, i in enumerate(picks):
         case = test.dataset.cases[i]
         image, mask = case.load()
         truth = "keloid" if y[i] == 1 else "hypertrophic"
-        if probs[j] is None:
-            verdict_html = ""
-        else:
-            pred = "keloid" if probs[j] >= 0.5 else "hypertrophic"
-            ok = "right" if pred == truth else "wrong"
-            verdict_html = f"<span class='tag {ok}'>p(keloid) = {probs[j]:.2f}</span>"
+        pred = "keloid" if probs[j] >= 0.5 else "hypertrophic"
+        ok = "right" if pred == truth else "wrong"
+        verdict_html = f"<span class='tag {ok}'>p(keloid) = {probs[j]:.2f}{'' if ok == 'right' else ' ✘'}</span>"
         items = "".join(f"<li>{esc(line)}</li>" for line in expl[j])
         cards.append(
             f"<div class='case'><img src='{figures.case_thumbnail(image, mask, 300)}' alt='{esc(case.id)}'>"
@@ -143,7 +145,8 @@ def write_report(run: Any, path: str | Path, *, title: str = "scafe — keloid v
                             "distributions"))
         body.append(section("Example test cases", "Phantoms from the held-out test set with their mask outline "
                             "(cyan), the model's keloid probability and its three largest TreeSHAP contributions "
-                            "(feature: criterion item, log-odds).", _gallery(run, model), "gallery"))
+                            "(feature: criterion item, log-odds). The last cards are the model's most confident "
+                            "mistakes, if it made any.", _gallery(run, model), "gallery"))
     skipped = "".join(f"<li><b>{esc(s['method'])}</b>: {esc(s['reason'])}</li>" for s in res.skipped)
     secs = ", ".join(f"{esc(m)} {t:.1f} s" for m, t in sorted(res.seconds.items(), key=lambda kv: -kv[1]))
     facts = [("library version", esc(run.library_version or "none")),
@@ -153,8 +156,12 @@ def write_report(run: Any, path: str | Path, *, title: str = "scafe — keloid v
                           f"<code>{esc(info.get('test'))}</code>"),
              ("training sizes × repeats", f"{esc(res.sizes)} × {res.repeats}"),
              ("radiomics backend", esc(backend_text)),
-             ("model fitting time", secs or "–")]
-    facts += [(esc(k), esc(v)) for k, v in info.items() if k.startswith("phantom_")]
+             ("fit + predict time per method", secs or "–")]
+    facts += [(esc(k.removeprefix("phantom_").replace("_", " ")), esc(v)) for k, v in info.items()
+              if k.startswith("phantom_") and k not in ("phantom_sizes", "phantom_repeats")]
+    if info.get("timings"):
+        facts.append(("wall-clock phases", esc(", ".join(f"{k.removesuffix('_s').replace('_', ' ')} {v:.0f} s"
+                                                          for k, v in info["timings"].items()))))
     body.append(section("Provenance and what was skipped", "Everything needed to reproduce or question these "
                         "figures.", "<dl class='facts'>" + "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in facts) +
                         "</dl>" + (f"<h3>Skipped</h3><ul class='skipped'>{skipped}</ul>" if skipped else "") +

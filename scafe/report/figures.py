@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import io
+import textwrap
 
 import matplotlib
 
@@ -163,7 +164,7 @@ def class_distributions(frame: pd.DataFrame, y: np.ndarray, labels: dict[str, st
     _style()
     cols = 4
     rows = max(1, int(np.ceil(len(columns) / cols)))
-    fig, axes = plt.subplots(rows, cols, figsize=(3.6 * cols, 2.7 * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.6 * cols, 3.0 * rows), squeeze=False)
     for ax, column in zip(axes.ravel(), columns, strict=False):
         x = frame[column].to_numpy(float)
         ok = np.isfinite(x)
@@ -171,7 +172,7 @@ def class_distributions(frame: pd.DataFrame, y: np.ndarray, labels: dict[str, st
         bins = np.linspace(lo, hi if hi > lo else lo + 1, 24)
         for cls, name, c in ((0, "hypertrophic", "#e0a030"), (1, "keloid", "#b03060")):
             ax.hist(np.clip(x[ok & (y == cls)], lo, hi), bins=bins, alpha=0.55, color=c, label=name, density=True)
-        ax.set_title(labels.get(column, column), fontsize=8.5)
+        ax.set_title(textwrap.fill(labels.get(column, column), 38), fontsize=8.5)
         ax.tick_params(labelsize=7)
         ax.set_yticks([])
     for ax in axes.ravel()[len(columns):]:

@@ -76,7 +76,8 @@ def test_incompatible_table_is_refused_then_allowed(trained) -> None:
     with pytest.raises(ModelError, match=r"missing features \['solidity'\].*--allow-missing"):
         model.align(X.drop(columns="solidity"), feature_meta=meta, library_version="lib-2")
     aligned, comp = model.align(X.drop(columns="solidity"), allow_missing=True)
-    assert comp.missing == ["solidity"] and aligned["solidity"].isna().all()
+    assert comp.missing == ["solidity"]
+    assert aligned["solidity"].isna().all()
     assert np.isfinite(model.predict_proba(aligned)).all()
 
 
@@ -86,13 +87,15 @@ def test_other_extractor_version_is_incompatible(trained) -> None:
     with pytest.raises(ModelError, match="another extractor version"):
         model.align(X, feature_meta=changed)
     aligned, comp = model.align(X, feature_meta=changed, allow_missing=True)
-    assert comp.changed == ["rim_delta_a"] and aligned["rim_delta_a"].isna().all()
+    assert comp.changed == ["rim_delta_a"]
+    assert aligned["rim_delta_a"].isna().all()
 
 
 def test_same_features_from_a_newer_library_are_accepted(trained) -> None:
     model, X, _, meta = trained
     _, comp = model.align(X, feature_meta=meta, library_version="lib-9")
-    assert comp.ok and comp.library_version_differs
+    assert comp.ok
+    assert comp.library_version_differs
 
 
 def test_label_errors_name_the_bad_values() -> None:

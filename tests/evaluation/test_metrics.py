@@ -40,7 +40,8 @@ def test_nan_probability_counts_as_wrong() -> None:
 
 def test_one_class_gives_nan_not_a_number() -> None:
     out = binary_metrics(np.ones(5, int), np.full(5, 0.7))
-    assert np.isnan(out["auc"]) and np.isnan(out["specificity"])
+    assert np.isnan(out["auc"])
+    assert np.isnan(out["specificity"])
     assert out["sensitivity"] == 1.0
 
 

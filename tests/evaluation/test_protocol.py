@@ -27,7 +27,8 @@ def test_method_names_are_the_issues() -> None:
 def test_stratified_subset_keeps_proportions_and_is_seeded() -> None:
     y = np.array([1] * 30 + [0] * 70)
     idx = stratified_subset(y, 20, seed=3)
-    assert len(idx) == 20 and len(set(idx)) == 20
+    assert len(idx) == 20
+    assert len(set(idx)) == 20
     assert y[idx].sum() == 6
     assert (idx == stratified_subset(y, 20, seed=3)).all()
     assert not (idx == stratified_subset(y, 20, seed=4)).all()
@@ -61,7 +62,8 @@ def test_learning_curves_order_methods_sensibly(result) -> None:
     assert ba["nuisance-only"][60][0] < 0.68  # chance, with 100 test cases of noise
     assert set(ba) >= {"radiomics+mrmr+" + m for m in ("xgboost", "rf", "gb", "svm", "nb", "lr", "mlp")}
     mean, lo, hi = ba["library+xgboost"][20]
-    assert lo <= mean <= hi and hi - lo < 0.4
+    assert lo <= mean <= hi
+    assert hi - lo < 0.4
 
 
 def test_metrics_json_has_the_issues_shape(result) -> None:
@@ -73,7 +75,8 @@ def test_metrics_json_has_the_issues_shape(result) -> None:
     assert {r["metric"] for r in doc["results"]} == set(METRICS)
     assert {r["n_train"] for r in doc["results"]} == {20, 60}
     reasons = {s["method"]: s["reason"] for s in doc["skipped"]}
-    assert "OPENAI_BASE_URL" in reasons["llm-image"] and "llm-features" in reasons
+    assert "OPENAI_BASE_URL" in reasons["llm-image"]
+    assert "llm-features" in reasons
     assert any("500 exceeds the pool" in s["reason"] for s in doc["skipped"])
 
 
@@ -81,7 +84,8 @@ def test_goals_are_checked_from_metrics(result) -> None:
     doc = result.to_metrics_json(library_version="v3", dataset={})
     checks = {g.goal: g for g in check_goals(doc, 60)}
     oracle = checks["≥ 0.95 × oracle"]
-    assert oracle.ours is not None and oracle.target is not None
+    assert oracle.ours is not None
+    assert oracle.target is not None
     assert oracle.passed == (oracle.ours >= oracle.target)
     assert checks["≥ cnn + 0.10"].passed is None  # cnn was not run: not evaluated, not "met"
 

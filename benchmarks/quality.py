@@ -1,0 +1,85 @@
+"""Quality benchmark: learning curves of every method on default and hard phantoms.
+
+Runs the demo's evaluation (:func:`scafe.demo.run_demo`) once per phantom profile and writes
+``benchmarks/results/quality.json`` = ``{"profiles": {"default": <metrics.json>, "hard": <metrics.json>}}``
+plus the goal checks of issue 6 at ``n_train = 50``. Prints the balanced-accuracy learning-curve
+table of every method and the goals.
+
+    python benchmarks/quality.py                  # 400 + 400 phantoms at 256 px, 10 repeats
+    python benchmarks/quality.py --n 200 --repeats 5 --size 192     # a cheaper run
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def table(metrics: dict, metric: str = "balanced_accuracy") -> tuple[list[int], dict[str, dict[int, dict]]]:
+    """``sizes, {method: {n: row}}`` from a metrics document."""
+    rows: dict[str, dict[int, dict]] = {}
+    for row in metrics["results"]:
+        if row["metric"] == metric:
+            rows.setdefault(row["method"], {})[row["n_train"]] = row
+    sizes = sorted({n for by_n in rows.values() for n in by_n if n > 0})
+    return sizes, rows
+
+
+def print_profile(name: str, metrics: dict) -> None:
+    """The learning-curve table (mean [95% CI]) and the goals of one profile."""
+    from scafe.evaluation.goals import check_goals
+
+    sizes, rows = table(metrics)
+    print(f"\n=== profile {name}: balanced accuracy, mean [95% CI] over {metrics['dataset'].get('repeats')} repeats, "
+          f"test n = {metrics['dataset'].get('n_test')} ===")
+    print(f"{'method':24s}" + "".join(f"{'n=' + str(n):>20s}" for n in sizes))
+    for method, by_n in rows.items():
+        cells = []
+        for n in sizes:
+            r = by_n.get(n) or by_n.get(0)
+            cells.append("–" if r is None or r["mean"] is None else f"{r['mean']:.3f} [{r['ci_low']:.2f},{r['ci_high']:.2f}]")
+        print(f"{method:24s}" + "".join(f"{c:>20s}" for c in cells))
+    for s in metrics["skipped"]:
+        print(f"skipped {s['method']}: {s['reason']}")
+    for g in check_goals(metrics, 50):
+        state = {True: "met", False: "MISSED", None: "not evaluated"}[g.passed]
+        margin = "" if g.margin is None else f" (ours {g.ours:.3f}, target {g.target:.3f}, margin {g.margin:+.3f})"
+        print(f"goal n=50 library+xgboost {g.goal}: {state}{margin}")
+
+
+def main() -> None:
+    """Run both profiles and write the JSON."""
+    from scafe.demo import DEFAULT, run_demo
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=DEFAULT.n_pool, help="Training pool and test set size each.")
+    parser.add_argument("--size", type=int, default=DEFAULT.size, help="Phantom size in pixels.")
+    parser.add_argument("--repeats", type=int, default=DEFAULT.repeats, help="Subsets per training size.")
+    parser.add_argument("--profiles", default="default,hard", help="Comma-separated phantom profiles.")
+    parser.add_argument("--out", type=Path, default=RESULTS / "quality.json", help="JSON to write.")
+    parser.add_argument("--reports", type=Path, default=Path(tempfile.gettempdir()) / "scafe-quality",
+                        help="Where each profile's report.html goes (not committed).")
+    args = parser.parse_args()
+    doc: dict = {"profiles": {}}  # exactly the shape issue 6 fixes; goals are recomputed from it
+    for profile in args.profiles.split(","):
+        config = replace(DEFAULT, n_pool=args.n, n_test=args.n, size=args.size, repeats=args.repeats, profile=profile)
+        started = time.perf_counter()
+        outcome = run_demo(args.reports / f"quality-{profile}", config=config,
+                           llm_unavailable="benchmark runs offline (no LLM endpoint)")
+        metrics = json.loads(outcome.metrics.read_text())
+        doc["profiles"][profile] = metrics
+        metrics["dataset"].setdefault("timings", {})["total_s"] = round(time.perf_counter() - started, 1)
+        print_profile(profile, metrics)
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(doc, indent=2) + "\n")  # after each profile: a crash keeps the first
+    print(f"\nwrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
