@@ -79,6 +79,8 @@ def make_getattr(allowed_ids: set[int]) -> Callable[..., Any]:
                 return getattr(obj, name)
             except AttributeError as exc:
                 raise _refuse(str(exc)) from None
+        if isinstance(obj, types.ModuleType):  # a real module leaked somehow: nothing of it is usable
+            raise _refuse(f"attribute {name!r} of a module outside the allowlist is not allowed")
         value = getattr(obj, name, *default)
         if id(value) in allowed_ids:
             return value
@@ -95,11 +97,17 @@ def make_getattr(allowed_ids: set[int]) -> Callable[..., Any]:
     return guarded_getattr
 
 
+_INTERNAL_TYPES = (types.ModuleType, types.FrameType, types.CodeType, types.TracebackType, types.CellType)
+
+
 def guarded_getitem(obj: Any, key: Any) -> Any:
-    """``obj[key]``; proxies are not subscriptable."""
+    """``obj[key]``; proxies are not subscriptable, and no item may be a module/frame/code object."""
     if type(obj) is ModuleProxy:
         raise _refuse("modules are not subscriptable")
-    return obj[key]
+    value = obj[key]
+    if isinstance(value, _INTERNAL_TYPES):
+        raise _refuse(f"item {key!r} is a {type(value).__name__}; not allowed in extractors")
+    return value
 
 
 def guarded_write(obj: Any) -> Any:

@@ -1,0 +1,71 @@
+"""The runtime guards on their own (called directly, in-process: they run no untrusted code)."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import numpy as np
+import pytest
+
+from sandbox import guards
+from sandbox.proxies import get_proxy, preload
+
+
+@pytest.fixture
+def getattr_():
+    preload(["numpy", "math"])
+    guards.VIOLATIONS.clear()
+    yield guards.restricted_globals()["_getattr_"]
+    guards.VIOLATIONS.clear()
+
+
+def test_getattr_refuses_internals_and_records_them(getattr_) -> None:
+    with pytest.raises(guards.PolicyViolation):
+        getattr_(np.ones(2), "ctypes")
+    with pytest.raises(guards.PolicyViolation):
+        getattr_(os, "getcwd")  # a real module, however it was reached
+    with pytest.raises(guards.PolicyViolation):
+        getattr_(np.dtype("datetime64[s]"), "type")  # a type outside the allowlist
+    assert getattr_(np.ones(2).dtype, "type") is np.float64  # allowlisted types pass
+    assert len(guards.VIOLATIONS) == 3
+
+
+def test_getattr_allows_ordinary_attributes(getattr_) -> None:
+    arr = np.arange(4.0)
+    assert getattr_(arr, "shape") == (4,)
+    assert getattr_(arr, "sum")() == 6.0
+    assert getattr_(get_proxy("numpy"), "mean") is np.mean
+    assert getattr_(get_proxy("numpy").linalg, "norm") is np.linalg.norm
+
+
+def test_getitem_refuses_modules_and_frames() -> None:
+    with pytest.raises(guards.PolicyViolation):
+        guards.guarded_getitem({"m": sys}, "m")
+    with pytest.raises(guards.PolicyViolation):
+        guards.guarded_getitem([sys._getframe()], 0)
+    assert guards.guarded_getitem([1, 2], 1) == 2
+
+
+def test_write_guard_allows_arrays_dicts_lists_only() -> None:
+    for ok in (np.zeros(2), {}, []):
+        assert guards.guarded_write(ok) is ok
+    for bad in (get_proxy("numpy"), np.finfo(np.float64), (1, 2), "text"):
+        with pytest.raises(guards.PolicyViolation):
+            guards.guarded_write(bad)
+
+
+def test_builtins_are_an_explicit_allowlist() -> None:
+    table = guards.safe_builtins()
+    for name in ("open", "eval", "exec", "getattr", "type", "vars", "globals", "compile", "input"):
+        assert name not in table
+    assert table["range"](10_000)[-1] == 9_999  # no 1000-item cap
+    assert table["__import__"] is guards.import_hook
+
+
+def test_inplace_operators() -> None:
+    assert guards.guarded_inplacevar("+=", 2, 3) == 5
+    arr = np.ones(2)
+    assert guards.guarded_inplacevar("*=", arr, 2) is arr
+    with pytest.raises(guards.PolicyViolation):
+        guards.guarded_inplacevar("?=", 1, 1)
