@@ -5,8 +5,6 @@ Used by the LLM chain's ``--vision`` stage 2 (image parts) and by the benchmark 
 
 from __future__ import annotations
 
-import io
-
 import cv2
 import numpy as np
 
@@ -14,16 +12,20 @@ CANDIDATE_RGB = (0, 255, 0)  # green: the mask being judged
 TRUTH_RGB = (255, 0, 255)  # magenta: ground truth (benchmark report only)
 
 
+PNG_COMPRESSION = 1  # zlib level: 1 is ~5x faster than the default 6 and only ~15 % larger
+
+
 def png_bytes(image: np.ndarray) -> bytes:
     """Lossless PNG bytes of an RGB uint8 image (or a bool/uint8 mask)."""
-    from PIL import Image
-
     array = np.asarray(image)
     if array.dtype == bool:
         array = array.astype(np.uint8) * 255
-    buffer = io.BytesIO()
-    Image.fromarray(array).save(buffer, format="PNG")
-    return buffer.getvalue()
+    if array.ndim == 3:
+        array = cv2.cvtColor(np.ascontiguousarray(array), cv2.COLOR_RGB2BGR)  # OpenCV writes BGR
+    ok, encoded = cv2.imencode(".png", array, [cv2.IMWRITE_PNG_COMPRESSION, PNG_COMPRESSION])
+    if not ok:  # pragma: no cover - imencode fails only on unsupported dtypes
+        raise ValueError(f"Could not encode an array of shape {array.shape} and dtype {array.dtype} as PNG.")
+    return encoded.tobytes()
 
 
 def draw_outline(image: np.ndarray, mask: np.ndarray, rgb: tuple[int, int, int], thickness: int = 1) -> np.ndarray:
