@@ -10,15 +10,17 @@ import typer
 
 from scafe.cli._common import console, progress_bar, stdout
 
-JUDGE_HELP = """Judge whether a segmentation mask is clinically acceptable, in four stages.
-
-Stages: knowledge recall -> visual feature analysis -> anatomical inference -> clinical synthesis,
-grounded in trusted mask descriptors. With an LLM endpoint (--base-url/--model or OPENAI_BASE_URL
-and SCAFE_MODEL) the stages are answered by the model (reasoner "llm:<model>"); otherwise the
-deterministic rule reasoner runs them with the thresholds of the target's YAML (reasoner "rules").
-An LLM reply that stays invalid after bounded retries, or an endpoint that fails after the client's
-retries, gives the verdict "uncertain" with the reason in the failed stage - never a guess.
-"""
+JUDGE_HELP = (
+    "Judge whether a segmentation mask is clinically acceptable, in four stages: knowledge recall, "
+    "visual feature analysis, anatomical inference, clinical synthesis, grounded in trusted mask descriptors."
+    "\n\n"
+    "With an LLM endpoint (--base-url/--model, or OPENAI_BASE_URL and SCAFE_MODEL) the model answers the "
+    "stages (reasoner llm:<model>); otherwise the deterministic rule reasoner runs them with the thresholds "
+    "of the target's YAML (reasoner rules)."
+    "\n\n"
+    "An LLM reply still invalid after bounded retries, or an endpoint that fails after the client's retries "
+    "(timeouts, HTTP 5xx), gives the verdict uncertain with the reason in the failed stage - never a guess."
+)
 
 
 def _llm_client(base_url: str | None, model: str | None, *, required: bool) -> Any:
