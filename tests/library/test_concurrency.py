@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -20,19 +21,22 @@ import sys
 from pathlib import Path
 from scafe.library import Library
 lib_dir, criteria_dir, name, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+shared = len(sys.argv) > 5  # every process registers versions of one shared name
 lib = Library.open(lib_dir, criteria_dir=Path(criteria_dir))
 for i in range(n):
-    key = f"{name}_k{i}"
-    source = f'def extract(image, mask):\\n    return {{"{key}": {i}.0}}\\n'
-    lib.register(source, name=f"{name}_{i}", criterion="vss/vascularity", origin="generated", outputs=[key])
+    key = "shared_k" if shared else f"{name}_k{i}"
+    source = f'def extract(image, mask):\\n    return {{"{key}": {i}.0}}  # {name}\\n'
+    lib.register(source, name="shared" if shared else f"{name}_{i}", criterion="vss/vascularity",
+                 origin="generated", outputs=[key])
 print("done", lib.version_id)
 """
 
 
-def spawn(library: Library, criteria_dir: Path, name: str, n: int, pause: str) -> subprocess.Popen[str]:
+def spawn(library: Library, criteria_dir: Path, name: str, n: int, pause: str,
+          shared: bool = False) -> subprocess.Popen[str]:
     env = {**os.environ, TEST_PAUSE_ENV: pause}
     return subprocess.Popen(
-        [sys.executable, "-c", WORKER, str(library.path), str(criteria_dir), name, str(n)],
+        [sys.executable, "-c", WORKER, str(library.path), str(criteria_dir), name, str(n), *(["shared"] if shared else [])],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
 
@@ -60,6 +64,21 @@ def test_two_processes_registering_at_once_both_succeed(library: Library, criter
     assert len(data["history"]) == 6
     for entry in reopened.entries():
         assert reopened.source(entry).count("return") == 1
+
+
+def test_two_processes_adding_versions_of_one_name(library: Library, criteria_dir: Path) -> None:
+    procs = [spawn(library, criteria_dir, name, 2, "after_source:0.15", shared=True) for name in ("alpha", "beta")]
+    for proc in procs:
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+    reopened = Library.open(library.path, criteria_dir=criteria_dir)
+    versions = reopened.entries()
+    assert [e.version for e in versions] == [1, 2, 3, 4]
+    assert [e.label for e in reopened.active()] == ["shared@v4"]
+    assert [e.parent for e in versions] == [None, 1, 2, 3]
+    found = [re.search(r"(\d+)\.0\}  # (\w+)", reopened.source(e)) for e in versions]
+    writers = sorted(f"{m.group(2)}{m.group(1)}" for m in found if m)
+    assert writers == ["alpha0", "alpha1", "beta0", "beta1"]  # no version overwrote another
 
 
 def _kill_at(library: Library, criteria_dir: Path, pause: str, ready) -> None:
