@@ -190,3 +190,18 @@ def test_sha_changes_when_file_is_edited(tmp_path: Path) -> None:
     before = load_criteria(path).sha256
     path.write_text(MINIMAL.replace("Redness of the scar", "Redness of  the scar"))
     assert load_criteria(path).sha256 != before
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["title", "items", "id", "name", "definition", "anchors", "observable_in_photo", "ground_truth", "column", "direction"],
+)
+def test_every_misspelt_key_is_located_and_corrected(tmp_path: Path, key: str) -> None:
+    # drop the third letter, as a hurried editor would (short keys: double the last letter)
+    typo = key[:2] + key[3:] if len(key) > 3 else key + key[-1]
+    lines = MINIMAL.splitlines(keepends=True)
+    number = next(i for i, line in enumerate(lines) if line.lstrip(" -").startswith(f"{key}:"))
+    lines[number] = lines[number].replace(f"{key}:", f"{typo}:", 1)
+    _, problems = validate_criteria_file(write(tmp_path, "".join(lines)))
+    expected = f"unknown key '{typo}' at demo.yaml:{number + 1}"
+    assert any(expected in p and f"did you mean '{key}'?" in p for p in problems), problems
