@@ -20,9 +20,9 @@ def outline(mask: np.ndarray) -> np.ndarray:
 
 
 def _load(path: Path, size: int, binary: bool) -> np.ndarray:
-    img = Image.open(path)
-    img = img.convert("L" if binary else "RGB").resize((size, size), Image.NEAREST if binary else Image.BILINEAR)
-    arr = np.asarray(img)
+    with Image.open(path) as img:
+        resample = Image.Resampling.NEAREST if binary else Image.Resampling.BILINEAR
+        arr = np.asarray(img.convert("L" if binary else "RGB").resize((size, size), resample))
     return arr > 127 if binary else arr
 
 

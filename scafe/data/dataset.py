@@ -164,10 +164,10 @@ def _scan(path: str | os.PathLike[str], labels: Sequence[str]) -> tuple[Path, pd
     frame = _read_manifest(manifest)
     missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
     if missing:
-        bad = [BadRow(0, None, f"missing column {c!r}; the manifest needs columns "
-                               f"{', '.join(REQUIRED_COLUMNS)} (has: {', '.join(map(str, frame.columns))})")
-               for c in missing]
-        return manifest, frame, bad, []
+        header = [BadRow(0, None, f"missing column {c!r}; the manifest needs columns "
+                                  f"{', '.join(REQUIRED_COLUMNS)} (has: {', '.join(map(str, frame.columns))})")
+                  for c in missing]
+        return manifest, frame, header, []
     if "id" not in frame.columns:
         frame.insert(0, "id", [Path(v).stem if v else "" for v in frame["image"]])
     bad: list[BadRow] = []

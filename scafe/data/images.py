@@ -38,8 +38,9 @@ def _decode(path: Path) -> np.ndarray:
 
             arr = np.asarray(tifffile.imread(path))
         else:
-            with Image.open(path) as img:
-                img.load()  # forces a full decode: truncated files raise here
+            with Image.open(path) as opened:
+                opened.load()  # forces a full decode: truncated files raise here
+                img: Image.Image = opened
                 if img.mode == "P":
                     img = img.convert("RGBA" if "transparency" in img.info else "RGB")
                 elif img.mode in ("CMYK", "YCbCr", "LAB", "HSV"):

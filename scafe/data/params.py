@@ -152,7 +152,7 @@ def sample_lesion(rng: np.random.Generator, label: str) -> LesionParams:
     r = CLASS_RANGES[label]
     if label == "keloid":
         shape = str(rng.choice(KELOID_SHAPES))
-        count = int(rng.integers(r["pseudopod_count"][0], r["pseudopod_count"][1] + 1))
+        count = int(rng.integers(int(r["pseudopod_count"][0]), int(r["pseudopod_count"][1]) + 1))
         # extension is log-uniform: doubling is as likely as going from 1.2 to 2.4
         ext = float(np.exp(rng.uniform(np.log(r["extension_ratio"][0]), np.log(r["extension_ratio"][1]))))
     else:
@@ -198,7 +198,7 @@ def sample_scene(rng: np.random.Generator, profile: str, size: int) -> ScenePara
         blur_sigma=_u(rng, n["blur_sigma_ref"]) * size / BLUR_REFERENCE_SIZE,
         noise_sigma=_u(rng, n["noise_sigma"]),
         jpeg_quality=int(rng.integers(int(n["jpeg_quality"][0]), int(n["jpeg_quality"][1]) + 1)),
-        n_distractors=int(rng.integers(n["n_distractors"][0], n["n_distractors"][1] + 1)),
+        n_distractors=int(rng.integers(int(n["n_distractors"][0]), int(n["n_distractors"][1]) + 1)),
         wound_framing=_u(rng, (0.35, 0.60)),
         wound_aspect=float(np.exp(rng.uniform(np.log(2.5), np.log(10.0)))),
     )

@@ -12,7 +12,7 @@ def blur(arr: np.ndarray, sigma: float | tuple[float, float]) -> np.ndarray:
     cv2's separable SIMD filter: ~5x faster than ``scipy.ndimage.gaussian_filter`` at 512 px, and
     deterministic for a given machine. Works on (H, W) and (H, W, C) arrays.
     """
-    sy, sx = (sigma, sigma) if np.isscalar(sigma) else sigma  # type: ignore[misc]
+    sy, sx = (float(sigma), float(sigma)) if isinstance(sigma, int | float) else sigma
     src = np.ascontiguousarray(arr, dtype=np.float32)
     return cv2.GaussianBlur(src, (0, 0), sigmaX=float(sx), sigmaY=float(sy), borderType=cv2.BORDER_REFLECT)
 
@@ -33,8 +33,10 @@ def smooth_noise(rng: np.random.Generator, shape: tuple[int, int], sigma_px: flo
 
 def multiscale_noise(rng: np.random.Generator, shape: tuple[int, int], sigmas: tuple[float, ...]) -> np.ndarray:
     """Sum of ``smooth_noise`` octaves with 1/octave weights, unit standard deviation."""
-    total = sum(smooth_noise(rng, shape, s) / (i + 1) for i, s in enumerate(sigmas))
-    return total / (np.std(total) + 1e-12)
+    total = np.zeros(shape)
+    for i, s in enumerate(sigmas):
+        total += smooth_noise(rng, shape, s) / (i + 1)
+    return total / (float(np.std(total)) + 1e-12)
 
 
 def pores(rng: np.random.Generator, shape: tuple[int, int], px_per_mm: float, density_per_mm2: float) -> np.ndarray:
@@ -64,8 +66,8 @@ def skin_lines(rng: np.random.Generator, shape: tuple[int, int], px_per_mm: floa
         noise = rng.standard_normal((side, side)).astype(np.float32)
         f = blur(noise, (max(0.15 * px_per_mm, 0.5), max(1.5 * px_per_mm, 1.5)))
         f /= f.std() + 1e-12
-        rot = cv2.getRotationMatrix2D((side / 2, side / 2), float(angle), 1.0)
-        rot[:, 2] += (np.array([shape[1], shape[0]]) - side) / 2
+        rot = np.asarray(cv2.getRotationMatrix2D((side / 2, side / 2), float(angle), 1.0), dtype=np.float64)
+        rot[:, 2] += (np.array([shape[1], shape[0]], dtype=np.float64) - side) / 2
         f = cv2.warpAffine(f, rot, (shape[1], shape[0]), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
         out = np.maximum(out, np.exp(-((f / 0.15) ** 2)))
     return out
