@@ -205,7 +205,7 @@ class Library:
         except Timeout:
             raise LibraryError(
                 f"library {str(self.path)!r} is locked by another process for more than {LOCK_TIMEOUT_S:.0f} s; "
-                f"wait for it, or delete {str(self.path / LOCK_NAME)!r} if no scafe process is running"
+                "wait for it and retry (the OS releases the lock when that process exits, even if killed)"
             ) from None
 
     def register(
