@@ -78,3 +78,33 @@ def test_judge_bench_writes_metrics_and_report(tmp_path: Path, capsys) -> None:
     assert {"rules", "descriptors+xgboost"} <= set(metrics["methods"])
     assert "llm" in metrics["skipped"]
     assert (tmp_path / "report.html").is_file()
+
+
+def _stage_router(request: dict) -> str:
+    """Scripted fixture replies chosen by the stage named in the prompt (not model output)."""
+    text = json.dumps(request["messages"])
+    if "Stage 1 of 4" in text:
+        return json.dumps({"structure": "scar", "expected_properties": ["one region"], "failure_signs": {}})
+    if "Stage 2 of 4" in text:
+        return json.dumps({"observations": [{"descriptor": "solidity", "value": 0.9, "assessment": "normal"}], "summary": "s"})
+    if "Stage 3 of 4" in text:
+        return json.dumps({"covers": "scar", "plausible_anatomy": True, "suspected_failure_modes": [], "reasoning": "r"})
+    return json.dumps({"verdict": "unacceptable", "confidence": 0.6, "failure_modes": [], "rationale": "scripted"})
+
+
+def test_judge_bench_scores_the_llm_method_when_an_endpoint_is_given(tmp_path: Path) -> None:
+    with FakeLLMServer(_stage_router) as srv:
+        code = main(["judge-bench", "--out", str(tmp_path), "--n", "2", "--size", "96",
+                     "--base-url", srv.url, "--model", "scripted", "--llm-limit", "3"])
+        n_requests = len(srv.requests)
+    assert code == 0
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics["methods"]["llm"]["n"] == 3
+    assert n_requests == 12
+    assert metrics["skipped"] == {}
+
+
+def test_unknown_target_is_a_usage_error(files, capsys) -> None:
+    image, mask = files
+    assert main(["judge", "--image", str(image), "--mask", str(mask), "--target", "liver"]) == 2
+    assert "No segmentation target 'liver'" in capsys.readouterr().err.replace("\n", " ")
