@@ -26,6 +26,7 @@ import ctypes
 import os
 import platform
 import resource
+import signal
 import struct
 import sys
 import sysconfig
@@ -36,6 +37,7 @@ _libc.syscall.restype = ctypes.c_long
 _libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
 
 PR_SET_NO_NEW_PRIVS = 38
+PR_SET_PDEATHSIG = 1
 PR_SET_SECCOMP = 22
 SECCOMP_MODE_FILTER = 2
 CLONE_NEWNET = 0x40000000
@@ -228,6 +230,8 @@ def set_rlimits(memory_mb: int, cpu_seconds: float, max_open_files: int) -> tupl
 
 def isolate_process(keep_fd: int) -> tuple[bool, str]:
     """New session, empty env, stdio on /dev/null, other fds closed, throwaway cwd."""
+    # die with the fork server (which exits when the host does): no orphaned busy loops
+    _libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
     os.setsid()  # own process group: the host's deadline kills the whole group
     os.environ.clear()
     null = os.open(os.devnull, os.O_RDWR)
@@ -239,7 +243,7 @@ def isolate_process(keep_fd: int) -> tuple[bool, str]:
     os.chdir(workdir)
     os.rmdir(workdir)  # cwd is now a deleted, empty directory
     sys.dont_write_bytecode = True
-    return True, "setsid, env cleared, stdin/stdout/stderr -> /dev/null, fds closed, deleted cwd"
+    return True, "setsid, parent-death signal, env cleared, stdio -> /dev/null, fds closed, deleted cwd"
 
 
 def harden(keep_fd: int, *, memory_mb: int, cpu_seconds: float) -> dict[str, tuple[bool, str]]:

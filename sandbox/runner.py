@@ -203,6 +203,7 @@ class ExtractorRunner:
         self.static: StaticResult = check_source(source)
         self.layers: dict[str, dict[str, Any]] | None = None
         self.start_ms: float | None = None
+        self.last_child_cpu_seconds: float | None = None  # receive + extract CPU of the last call
         self._pid: int | None = None
         self._sock: socket.socket | None = None
         self._startup_failure: RunResult | None = None
@@ -283,6 +284,8 @@ class ExtractorRunner:
         if isinstance(reply, RunResult):
             reply.seconds = elapsed
             return reply
+        cpu = reply.get("cpu_seconds")
+        self.last_child_cpu_seconds = float(cpu) if isinstance(cpu, int | float) else None
         return self._result_from_reply(reply, float(reply.get("seconds", elapsed)))
 
     def run_many(self, pairs: Iterable[tuple[np.ndarray, np.ndarray]]) -> Iterator[RunResult]:

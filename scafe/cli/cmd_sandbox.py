@@ -103,7 +103,7 @@ def info(as_json: bool = typer.Option(False, "--json", help="Print one JSON obje
     stdout.print(table)
     plat = data["platform"]
     stdout.print(f"{plat['system']} {plat['kernel']} {plat['machine']}, Python {plat['python']}, "
-                 f"child start {plat['child_start_ms']} ms")
+                 f"first child start {plat['child_start_ms']} ms (includes the fork server start in a fresh process)")
 
 
 def register(app: typer.Typer) -> None:
