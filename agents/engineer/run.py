@@ -119,7 +119,8 @@ def summary_markdown(summary: RunSummary) -> str:
         lines.append(f"Items without an accepted extractor: {', '.join(summary.missing_items)}")
         for r in summary.rows:
             if r["item"] in summary.missing_items and r.get("reason"):
-                lines.append(f"- {r['item']}/{r.get('spec') or '-'}: {r['reason'].splitlines()[0][:300]}")
+                reason = " ".join(line.strip() for line in r["reason"].splitlines()[:2])  # headline + first failure
+                lines.append(f"- {r['item']}/{r.get('spec') or '-'}: {reason[:400]}")
     if summary.to_activate:
         lines += ["", "New versions are registered inactive. To use them:"]
         lines += [f"    {command}" for command in summary.to_activate]

@@ -70,12 +70,19 @@ def extract(image, mask):
 PIGMENT = '''"""Lesion darkening against the surrounding skin (test fixture).
 
 Criterion: vss/pigmentation - "colour of the scar due to melanin, compared with the surrounding skin".
-Measures: Takiwaki melanin shift -1.06*da* - 1.44*dL* (lesion minus ring 3-15 px outside).
+Measures: Takiwaki melanin shift -1.06*da* - 1.44*dL* between the darker (glare-free) halves of the
+lesion and of a ring 3-15 px outside it, scaled by 50 / L*(ring) so it is relative to the skin.
 Range: about -100..100. Empty mask: NaN. No skin around the mask: 0.
 """
 import numpy as np
 from scipy import ndimage
 from skimage import color
+
+
+def darker_half(lab, region):
+    lightness = lab[:, :, 0][region]
+    keep = lightness <= np.median(lightness)
+    return np.median(lightness[keep]), np.median(lab[:, :, 1][region][keep])
 
 
 def extract(image, mask):
@@ -89,9 +96,10 @@ def extract(image, mask):
         ring = ~mask
     if not ring.any():
         return {"melanin_shift": 0.0}
-    delta_l = np.median(lab[:, :, 0][mask]) - np.median(lab[:, :, 0][ring])
-    delta_a = np.median(lab[:, :, 1][mask]) - np.median(lab[:, :, 1][ring])
-    return {"melanin_shift": float(-1.06 * delta_a - 1.44 * delta_l)}
+    l_in, a_in = darker_half(lab, mask)
+    l_out, a_out = darker_half(lab, ring)
+    shift = -1.06 * (a_in - a_out) - 1.44 * (l_in - l_out)
+    return {"melanin_shift": float(shift * 50.0 / max(l_out, 1.0))}
 '''
 
 
