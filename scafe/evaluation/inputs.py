@@ -10,6 +10,7 @@ hash and the backend, so a second ``scafe demo`` or ``scafe evaluate`` skips tha
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -109,7 +110,10 @@ def image_inputs(
             fresh = pd.DataFrame(new_rows)
             fresh.index.name = "key"
             merged = fresh if cached is None else pd.concat([cached, fresh])
-            merged[~merged.index.duplicated(keep="last")].to_csv(cache_path)
+            # write-then-rename: a concurrent reader never sees a half-written cache file
+            tmp = cache_path.with_name(f".{cache_path.name}.{os.getpid()}.tmp")
+            merged[~merged.index.duplicated(keep="last")].to_csv(tmp)
+            os.replace(tmp, cache_path)
     return table, (np.stack(arrays) if cnn and arrays else None), backend
 
 

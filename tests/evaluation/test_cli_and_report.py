@@ -110,3 +110,21 @@ def test_report_on_a_real_small_dataset(tiny_phantoms, tmp_path) -> None:
     doc = run.metrics
     json.dumps(doc, allow_nan=False)
     assert [s["method"] for s in doc["skipped"]] == ["cnn"]  # asked for, but no image arrays were prepared
+
+
+def test_evaluate_command_writes_metrics_and_report(tiny_phantoms, tmp_path, capsys) -> None:
+    out = tmp_path / "eval"
+    code = main(["evaluate", "--data", str(tiny_phantoms), "--test", str(tiny_phantoms), "--sizes", "8,12,99",
+                 "--repeats", "2", "--methods", "oracle,nuisance-only", "--out", str(out), "--no-llm"])
+    assert code == 0
+    doc = json.loads((out / "metrics.json").read_text())
+    assert {r["method"] for r in doc["results"]} == {"oracle", "nuisance-only"}
+    assert {r["n_train"] for r in doc["results"]} == {8, 12}
+    assert any("99 exceeds the pool" in s["reason"] for s in doc["skipped"])
+    assert (out / "report.html").stat().st_size > 10_000
+    assert "report:" in capsys.readouterr().out
+
+
+def test_evaluate_command_rejects_bad_sizes(tiny_phantoms, capsys) -> None:
+    assert main(["evaluate", "--data", str(tiny_phantoms), "--test", str(tiny_phantoms), "--sizes", "a,b"]) == 2
+    assert "--sizes must be" in capsys.readouterr().err
