@@ -203,10 +203,11 @@ def validate_code(state: SpecState, runtime: Ctx) -> dict[str, Any]:
     import sandbox
     from scafe.criterion_tests import run_criterion_tests
 
-    if state.get("stop") or state.get("code") is None:
+    code = state.get("code")
+    if state.get("stop") or code is None:
         return {}  # nothing to validate: the failure (no code / truncated) is already set
     ctx = runtime.context
-    code, spec, attempt = state["code"], state["spec"], state["attempt"]
+    spec, attempt = state["spec"], state["attempt"]
     where = f"{state['item_id']}/{spec['name']}/attempt{attempt}"
     started = time.perf_counter()
     report = sandbox.validate(code)
@@ -262,8 +263,11 @@ def evaluate(state: SpecState, runtime: Ctx) -> dict[str, Any]:
     ctx = runtime.context
     if ctx.usefulness is None:
         return {"usefulness": {"skipped": "usefulness not computed (--no-usefulness)"}}
+    code, key = state.get("code"), state.get("output_key")
+    if code is None or key is None:  # route_validation sends only accepted code here
+        raise ScafeError("evaluate reached without accepted code; this is a bug in the engineer graph")
     try:
-        scores = evaluate_usefulness(state["code"], state["output_key"], _library(state, runtime), ctx.usefulness)
+        scores = evaluate_usefulness(code, key, _library(state, runtime), ctx.usefulness)
     except ScafeError as exc:  # reported, never a reason to reject
         scores = {"error": str(exc)}
     ctx.run.write_json(f"{state['item_id']}/{state['spec']['name']}/usefulness.json", scores)
