@@ -23,20 +23,26 @@ JUDGE_HELP = (
 )
 
 
-def _llm_client(base_url: str | None, model: str | None, *, required: bool) -> Any:
-    """A configured LLM client, or None when no endpoint is configured and none is required."""
+def _llm_client(
+    base_url: str | None, model: str | None, *, required: bool, record: Path | None = None, replay: Path | None = None
+) -> Any:
+    """A configured LLM client, or None when no endpoint (or recording) is configured and none is required."""
     import os
 
     from scafe.errors import ConfigError
 
-    configured = base_url or model or os.environ.get("OPENAI_BASE_URL") or os.environ.get("OPENAI_API_KEY")
+    configured = base_url or model or replay or os.environ.get("OPENAI_BASE_URL") or os.environ.get("OPENAI_API_KEY")
     if not configured and not required:
         return None
     try:
         from agents.llm import LLMClient, LLMConfig
     except ImportError as exc:  # pragma: no cover - the LLM stack is a core dependency
         raise ConfigError(f"The LLM client cannot be imported ({exc}); reinstall scafe.") from exc
-    return LLMClient(LLMConfig.from_env(base_url=base_url, model=model))
+    return LLMClient(LLMConfig.from_env(base_url=base_url, model=model, record=record, replay=replay))
+
+
+RECORD_HELP = "Append every LLM exchange to this JSONL file (replay it later with --replay)."
+REPLAY_HELP = "Answer the LLM stages from a recording made with --record; no network."
 
 
 def _print_readable(result: dict[str, Any]) -> None:
@@ -81,6 +87,8 @@ def judge(
     vision: bool = typer.Option(False, "--vision", help="Also send the photograph and a mask-outline overlay (PNG) to the model at stage 2 (multimodal models only)."),
     base_url: str | None = typer.Option(None, "--base-url", help="OpenAI-compatible endpoint, e.g. http://localhost:11434/v1 (default: OPENAI_BASE_URL)."),
     model: str | None = typer.Option(None, "--model", help="Model name (default: SCAFE_MODEL)."),
+    record: Path | None = typer.Option(None, "--record", help=RECORD_HELP),
+    replay: Path | None = typer.Option(None, "--replay", help=REPLAY_HELP),
     root: Path | None = typer.Option(None, "--root", help="Project root holding prompts/ (default: SCAFE_ROOT, else found from the working directory)."),
 ) -> None:
     """Judge one mask (JSON: verdict, confidence, failure_modes, stages, reasoner, descriptors)."""
@@ -97,7 +105,7 @@ def judge(
             f"The mask {mask} is {candidate.shape[1]}x{candidate.shape[0]} but the image {image} is "
             f"{picture.shape[1]}x{picture.shape[0]}; pass the mask made for this image."
         )
-    client = _llm_client(base_url, model, required=vision)
+    client = _llm_client(base_url, model, required=vision, record=record, replay=replay)
     if client is None:
         result = judge_with_rules(picture, candidate, target=target, root=project)
     else:
@@ -123,12 +131,14 @@ def judge_bench(
     model: str | None = typer.Option(None, "--model", help="Model name for the 'llm' method (default: SCAFE_MODEL)."),
     vision: bool = typer.Option(False, "--vision", help="Send image and overlay to the model at stage 2 in the 'llm' method."),
     llm_limit: int = typer.Option(100, "--llm-limit", help="Judge only the first N test cases with the LLM (4 calls each)."),
+    record: Path | None = typer.Option(None, "--record", help=RECORD_HELP),
+    replay: Path | None = typer.Option(None, "--replay", help=REPLAY_HELP),
 ) -> None:
     """Build the segmentation-QA benchmark from phantoms and score every judge method."""
     from scafe.judge.bench import build_benchmark, run_benchmark
     from scafe.judge.report import metrics_document, write_metrics, write_report
 
-    client = _llm_client(base_url, model, required=False)
+    client = _llm_client(base_url, model, required=False, record=record, replay=replay)
     skipped: dict[str, str] = {}
     extra: dict[str, Any] = {}
     if client is None:

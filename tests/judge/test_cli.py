@@ -108,3 +108,16 @@ def test_unknown_target_is_a_usage_error(files, capsys) -> None:
     image, mask = files
     assert main(["judge", "--image", str(image), "--mask", str(mask), "--target", "liver"]) == 2
     assert "No segmentation target 'liver'" in capsys.readouterr().err.replace("\n", " ")
+
+
+def test_record_then_replay_gives_the_same_judgement_offline(files, tmp_path: Path, capsys) -> None:
+    image, mask = files
+    tape = tmp_path / "judge.jsonl"
+    with FakeLLMServer(_stage_router) as srv:
+        assert main(["judge", "--image", str(image), "--mask", str(mask), "--json", "--base-url", srv.url,
+                     "--model", "scripted", "--record", str(tape)]) == 0
+    live = json.loads(capsys.readouterr().out)
+    assert main(["judge", "--image", str(image), "--mask", str(mask), "--json", "--replay", str(tape)]) == 0
+    replayed = json.loads(capsys.readouterr().out)
+    assert replayed == live
+    assert replayed["reasoner"] == "llm:scripted"
