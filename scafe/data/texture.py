@@ -114,7 +114,12 @@ def draw_curves(shape: tuple[int, int], curves: np.ndarray, thickness: np.ndarra
 def hair(
     rng: np.random.Generator, shape: tuple[int, int], px_per_mm: float, density_per_cm2: float, size: int
 ) -> np.ndarray:
-    """Hair coverage in [0, 1]: ``density_per_cm2`` hairs 3-15 mm long, 1-4 px wide at 512 px."""
+    """Hair coverage in [0, 1]: ``density_per_cm2`` hairs 4-16 mm long, mostly faint.
+
+    One calibre per person, 1-4 px at 512 px; a hair thinner than a pixel is drawn 1 px wide with
+    its coverage fraction as opacity. Each hair's darkness is ``u^2`` with ``u ~ U(0.2, 1)``: most
+    hairs are fine vellus hairs, a few are dark terminal ones (drawn in four opacity groups).
+    """
     area_cm2 = shape[0] * shape[1] / (px_per_mm * 10) ** 2
     count = int(min(rng.poisson(density_per_cm2 * area_cm2), 1500))
     if count == 0:
@@ -124,7 +129,14 @@ def hair(
     lengths = rng.uniform(4.0, 16.0, count) * px_per_mm
     # hair on one body site mostly grows one way: a shared direction plus spread
     curves = random_curves(rng, count, starts, lengths, wiggle=0.06, heading=rng.uniform(0, 2 * np.pi), spread=0.4)
-    width = rng.uniform(1.0, 4.0) * size / 512  # one person's hair has one calibre
-    cover = draw_curves(shape, curves, np.full(count, max(width, 1.0)))
-    # a hair thinner than a pixel covers only part of it: fade it instead of drawing it opaque
-    return cover * min(1.0, 0.25 + width / 4) * rng.uniform(0.45, 0.8)
+    width = rng.uniform(1.0, 4.0) * size / 512
+    coverage = min(1.0, width)
+    darkness = rng.uniform(0.2, 1.0, count) ** 2
+    groups = np.minimum((darkness * 4).astype(int), 3)
+    out = np.zeros(shape, np.float32)
+    for g in range(4):
+        chosen = groups == g
+        if chosen.any():
+            cover = draw_curves(shape, curves[chosen], np.full(int(chosen.sum()), max(width, 1.0)))
+            out = np.maximum(out, cover * coverage * (g + 1) / 4)
+    return out * 0.85
