@@ -233,9 +233,9 @@ def _rerun_failures(runner: ExtractorRunner, inputs: list[BatteryInput],
         if not again.ok:
             out.append(_fail_from_run(item.name + " (second run)", again))
             continue
-        first = values[item.name]
-        diff = {k: (first[k], again.features.get(k)) for k in first
-                if again.features is None or k not in again.features or not _same(first[k], again.features[k])}
+        first, second = values[item.name], again.features or {}
+        diff = {k: (first[k], second.get(k)) for k in first
+                if k not in second or not _same(first[k], second[k])}
         if diff:
             key, (a, b) = next(iter(diff.items()))
             out.append(CheckFailure("deterministic", item.name, f"{key!r} = {a!r} again on a second run "

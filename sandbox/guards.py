@@ -43,7 +43,7 @@ class ImportRefused(ImportError):
 
 def extractor_line() -> int | None:
     """Line of the innermost extractor frame on the current stack."""
-    frame = sys._getframe(1)
+    frame: types.FrameType | None = sys._getframe(1)
     while frame is not None:
         if frame.f_code.co_filename == EXTRACTOR_FILENAME:
             return frame.f_lineno
@@ -147,7 +147,10 @@ def guarded_apply(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
 
 
 _IMPORT_NAME = dis.opmap["IMPORT_NAME"]
-_LIBRARY_PACKAGES = frozenset({"numpy", "scipy", "skimage", "cv2"})
+# Top-level packages that C code called directly from an extractor may import lazily (numpy
+# ndarray methods import numpy._core helpers; conversions may touch these stdlib modules).
+_LIBRARY_PACKAGES = frozenset({"numpy", "scipy", "skimage", "cv2", "copyreg", "warnings", "datetime",
+                               "decimal", "fractions", "numbers"})
 
 
 def _called_by_import_statement() -> bool:

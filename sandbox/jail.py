@@ -164,8 +164,9 @@ def _read_only_roots() -> list[str]:
     # the libraries themselves (they may live outside site-packages); never the project checkout
     for name in ("numpy", "scipy", "skimage", "cv2"):
         module = sys.modules.get(name)
-        if module is not None and getattr(module, "__file__", None):
-            paths.add(os.path.dirname(module.__file__))
+        location = getattr(module, "__file__", None) if module is not None else None
+        if location:
+            paths.add(os.path.dirname(location))
     return sorted(p for p in paths if os.path.isdir(p))
 
 

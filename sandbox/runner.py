@@ -275,6 +275,7 @@ class ExtractorRunner:
         header = {"op": "run", "image": transport.array_meta(image), "mask": transport.array_meta(mask),
                   "noncontiguous": noncontiguous, "check_inputs": check_inputs}
         t0 = time.perf_counter()
+        assert self._sock is not None  # start() either set it or recorded a start-up failure
         try:
             transport.send_frame(self._sock, header, (image, mask))
         except OSError:
@@ -342,7 +343,7 @@ class ExtractorRunner:
             return RunResult(Outcome.ok, features=features, seconds=seconds,
                              inputs_modified=bool(reply.get("inputs_modified")))
         try:
-            outcome = Outcome(status)
+            outcome = Outcome(str(status))
         except ValueError:
             return RunResult(Outcome.invalid_output, error=f"unknown reply status {status!r}", seconds=seconds)
         return RunResult(outcome, error=error, line=line, seconds=seconds)

@@ -78,14 +78,14 @@ def decode_array(meta: dict[str, Any], payload: bytearray, offset: int, *, nonco
     With ``noncontiguous`` the values are the same but the array is a strided view (every
     other column of a wider buffer), which is how the battery tests non-contiguous inputs.
     """
-    dtype = _ARRAY_DTYPES.get(meta.get("dtype"))
+    dtype = _ARRAY_DTYPES.get(str(meta.get("dtype")))
     shape = tuple(int(s) for s in meta.get("shape", ()))
     if dtype is None or not 2 <= len(shape) <= 3:
         raise TransportError(f"unsupported array {meta!r}; expected uint8 image or bool mask")
     count = math.prod(shape)
-    arr = np.frombuffer(payload, dtype=dtype, count=count, offset=offset).reshape(shape)
+    arr: np.ndarray = np.frombuffer(payload, dtype=dtype, count=count, offset=offset).reshape(shape)
     if noncontiguous:
-        wide = np.zeros((shape[0], shape[1] * 2, *shape[2:]), dtype=dtype)
+        wide: np.ndarray = np.zeros((shape[0], shape[1] * 2, *shape[2:]), dtype=dtype)
         wide[:, ::2] = arr
         arr = wide[:, ::2]
     arr.flags.writeable = False  # "inputs unmodified" is enforced, not just checked
