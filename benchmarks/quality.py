@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import tempfile
 import time
 from dataclasses import replace
@@ -55,6 +56,10 @@ def print_profile(name: str, metrics: dict) -> None:
 
 def main() -> None:
     """Run both profiles and write the JSON."""
+    # `python benchmarks/quality.py` puts benchmarks/ first on sys.path, where benchmarks/sandbox.py
+    # would shadow the real `sandbox` package that extraction imports
+    here = Path(__file__).resolve().parent
+    sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != here]
     from scafe.demo import DEFAULT, run_demo
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

@@ -39,8 +39,8 @@ def prepare_inputs(image: np.ndarray, mask: np.ndarray, size: int = SIZE) -> np.
     """``(4, size, size)`` uint8: RGB resized with area averaging, mask as 0/255, channel-first."""
     from PIL import Image
 
-    rgb = np.asarray(Image.fromarray(np.asarray(image, dtype=np.uint8)).resize((size, size), Image.BOX))
-    m = np.asarray(Image.fromarray(np.asarray(mask, dtype=np.uint8) * 255).resize((size, size), Image.BOX))
+    rgb = np.asarray(Image.fromarray(np.asarray(image, dtype=np.uint8)).resize((size, size), Image.Resampling.BOX))
+    m = np.asarray(Image.fromarray(np.asarray(mask, dtype=np.uint8) * 255).resize((size, size), Image.Resampling.BOX))
     return np.concatenate([rgb.transpose(2, 0, 1), m[None]], axis=0)
 
 

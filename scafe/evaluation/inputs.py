@@ -127,7 +127,12 @@ def extract_with_progress(dataset: Any, *, library: Any = None,
     items = [WorkItem(str(c.id), str(c.image_path), str(c.mask_path), loader=c.load) for c in dataset.cases]
     specs, version = library_specs(library)
     advance = progress(f"extracting ({len(specs)} extractors, sandboxed)", len(items))
-    return extract_items(items, specs, library_version=version, on_image=lambda k: [advance() for _ in range(k)])
+
+    def on_image(k: int) -> None:
+        for _ in range(k):
+            advance()
+
+    return extract_items(items, specs, library_version=version, on_image=on_image)
 
 
 def load_case_set(
@@ -155,7 +160,8 @@ def load_case_set(
         from scafe.data.dataset import load_dataset
 
         data = load_dataset(data)
-    frame = data.frame.copy()
+    dataset: Any = data
+    frame = dataset.frame.copy()
     frame["id"] = frame["id"].astype(str)
     frame = frame.set_index("id")
     ids = [str(c.id) for c in data.cases]

@@ -175,9 +175,9 @@ def build_groups(
         else:
             groups.append(RadiomicsGroup(pool.radiomics, test.radiomics, pool.y, rad_models))
     if CNN in wanted:
-        reason = cnn_unavailable_reason()
-        if reason:
-            skip(CNN, reason)
+        cnn_reason = cnn_unavailable_reason()
+        if cnn_reason:
+            skip(CNN, cnn_reason)
         elif pool.cnn is None or test.cnn is None:
             skip(CNN, "no image arrays were prepared for the CNN")
         else:
