@@ -24,6 +24,17 @@ def _resolve_criteria(value: str, root: Path) -> Path:
     raise UsageError(f"criteria file {value!r} not found; pass a path such as prompts/criteria/vss.yaml or a scale name like 'vss'")
 
 
+def _check_items(criteria_path: Path, wanted: list[str]) -> None:
+    """Fail fast (exit 2) on item ids the criteria file does not have."""
+    from scafe.criteria import load_criteria
+    from scafe.errors import UsageError
+
+    known = [item.id for item in load_criteria(criteria_path).items]
+    unknown = [i for i in wanted if i not in known]
+    if unknown:
+        raise UsageError(f"--items {','.join(unknown)} not in {criteria_path.name}; items are: {', '.join(known)}")
+
+
 def _progress_printer(bar: Any) -> Any:
     """A ``progress(event, fields)`` callback driving a rich progress bar and one line per step."""
     tasks: dict[str, Any] = {}
@@ -120,9 +131,11 @@ def generate(
     else:
         if not criteria:
             raise UsageError("--criteria is required for a new run, e.g. --criteria prompts/criteria/vss.yaml")
+        criteria_path = _resolve_criteria(criteria, project)
+        wanted = [i.strip() for i in items.split(",") if i.strip()]
+        _check_items(criteria_path, wanted)
         options = RunOptions(
-            criteria_path=_resolve_criteria(criteria, project),
-            items=[i.strip() for i in items.split(",") if i.strip()],
+            criteria_path=criteria_path, items=wanted,
             library_dir=library.resolve() if library else None, attempts=attempts, activate=activate,
             usefulness=None if no_usefulness else UsefulnessSettings(n=usefulness_n),
         )  # fmt: skip
@@ -137,10 +150,23 @@ def generate(
     client = LLMClient(llm_config)
     console.print(f"LLM: {llm_config.provider} {llm_config.model!r}"
                   + (f" replaying {replay}" if replay else f" at {llm_config.base_url}"), highlight=False)  # fmt: skip
-    with progress_bar() as bar:
-        summary = run_generate(options, client, runs_dir=runs, resume=resume, run_id=run_id,
-                               progress=_progress_printer(bar))
+    if not resume:
+        from agents.engineer.runlog import new_run_id
+
+        run_id = run_id or new_run_id()  # known up front so an interrupted run can say how to resume
+    try:
+        with progress_bar() as bar:
+            summary = run_generate(options, client, runs_dir=runs, resume=resume, run_id=run_id,
+                                   progress=_progress_printer(bar))
+    except KeyboardInterrupt:
+        console.print(f"[yellow]interrupted[/yellow]; continue with: scafe generate --resume {resume or run_id} "
+                      f"--runs-dir {runs}", highlight=False)  # fmt: skip
+        raise typer.Exit(130) from None
     stdout.print(_table(summary))
+    for row in summary.rows:
+        if row["outcome"] != "accepted" and row.get("reason"):
+            reason = " ".join(line.strip() for line in str(row["reason"]).splitlines()[:2])
+            stdout.print(f"  {row['item']}/{row.get('spec') or '-'}: {reason[:300]}", highlight=False)
     if summary.missing_items:
         stdout.print(f"[yellow]No accepted extractor for: {', '.join(summary.missing_items)}[/yellow]")
     if summary.to_activate:

@@ -45,6 +45,13 @@ def test_record_and_replay_conflict(capsys: pytest.CaptureFixture[str], tmp_path
     assert "exclude each other" in capsys.readouterr().err
 
 
+def test_unknown_item_is_a_usage_error(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code = main(["generate", "--criteria", "vss", "--items", "vascularity,colour", "--base-url", "http://127.0.0.1:9/v1",
+                 "--model", "m", "--runs-dir", str(tmp_path)])  # fmt: skip
+    assert code == 2
+    assert "--items colour not in vss.yaml" in capsys.readouterr().err
+
+
 def test_criteria_render_shows_what_the_llm_reads(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["criteria", "render", "vss/vascularity"]) == 0
     out = capsys.readouterr().out
@@ -68,6 +75,7 @@ def test_generate_prints_the_table_and_exits_3_when_an_item_fails(capsys: pytest
     assert "redness_co" in out  # the table (column width depends on the terminal)
     assert "rejected" in out
     assert "No accepted extractor for: vascularity" in out
+    assert "vascularity/redness_contrast: Your reply contained no ```python" in out
     assert (tmp_path / "runs" / "cli-run" / "summary.md").is_file()
 
 
