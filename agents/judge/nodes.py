@@ -27,7 +27,6 @@ from functools import lru_cache
 from typing import Any, Literal
 
 import jinja2
-from langgraph.graph import END
 from langgraph.runtime import Runtime
 from pydantic import ValidationError
 
@@ -108,7 +107,7 @@ def _prompt_context(state: JudgeState, ctx: JudgeContext) -> dict[str, Any]:
         "descriptors": descriptors,
         "rule_findings": state.get("rule_findings", []),
         "vision": bool(ctx.images),
-        **{stage: as_json(state[stage]) for stage in STAGES if stage in state},
+        **{stage: as_json(state.get(stage)) for stage in STAGES if stage in state},
     }
 
 
@@ -188,14 +187,14 @@ def clinical_synthesis(state: JudgeState, runtime: Ctx) -> dict[str, Any]:
 
 def route_after_recall(state: JudgeState) -> Literal["visual_feature_analysis", "__end__"]:
     """Continue unless stage 1 failed."""
-    return END if "failed_stage" in state else "visual_feature_analysis"
+    return "__end__" if "failed_stage" in state else "visual_feature_analysis"
 
 
 def route_after_analysis(state: JudgeState) -> Literal["anatomical_inference", "__end__"]:
     """Continue unless stage 2 failed."""
-    return END if "failed_stage" in state else "anatomical_inference"
+    return "__end__" if "failed_stage" in state else "anatomical_inference"
 
 
 def route_after_inference(state: JudgeState) -> Literal["clinical_synthesis", "__end__"]:
     """Continue unless stage 3 failed."""
-    return END if "failed_stage" in state else "clinical_synthesis"
+    return "__end__" if "failed_stage" in state else "clinical_synthesis"

@@ -104,8 +104,9 @@ def _signed_distance(mask: np.ndarray) -> np.ndarray:
 
 
 def _translate(mask: np.ndarray, dy: float, dx: float) -> np.ndarray:
-    matrix = np.float32([[1, 0, dx], [0, 1, dy]])
-    moved = cv2.warpAffine(mask.astype(np.uint8), matrix, mask.shape[::-1], flags=cv2.INTER_NEAREST)
+    matrix = np.array([[1, 0, dx], [0, 1, dy]], dtype=np.float32)
+    size = (mask.shape[1], mask.shape[0])
+    moved = cv2.warpAffine(mask.astype(np.uint8), matrix, size, flags=cv2.INTER_NEAREST)
     return moved > 0
 
 

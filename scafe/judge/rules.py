@@ -70,7 +70,7 @@ class SegmentationTarget(BaseModel):
     expectations: list[str]  # what a correct mask looks like, one statement each
     failure_modes: dict[str, str]  # mode -> description
     rules: list[Rule]
-    synthesis: Synthesis = Synthesis()
+    synthesis: Synthesis = Synthesis(major_needed=2)
     path: str = ""
 
     @classmethod
