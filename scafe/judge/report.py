@@ -14,6 +14,8 @@ import math
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from scafe.judge.bench import Benchmark
 from scafe.judge.overlay import overlay_png
 from scafe.judge.perturb import MODES
@@ -88,6 +90,16 @@ def _mode_table(methods: dict[str, Any]) -> str:
     return f"<table><tr>{head}</tr>{''.join(rows)}</table>"
 
 
+def _crop(region: np.ndarray, margin: int) -> tuple[slice, slice]:
+    """Bounding box of ``region`` plus ``margin`` px (the whole image when empty): smaller, clearer figures."""
+    if not region.any():
+        return slice(None), slice(None)
+    ys, xs = np.nonzero(region)
+    h, w = region.shape
+    return (slice(max(ys.min() - margin, 0), min(ys.max() + margin + 1, h)),
+            slice(max(xs.min() - margin, 0), min(xs.max() + margin + 1, w)))
+
+
 def _examples(bench: Benchmark, results: dict[str, Any], per_mode: int = 1) -> str:
     test = bench.split("test")
     predictions = results.get("predictions", {})
@@ -98,7 +110,9 @@ def _examples(bench: Benchmark, results: dict[str, Any], per_mode: int = 1) -> s
             for k in picked:
                 case = test[k]
                 image, mask = bench.image_and_mask(case)
-                png = overlay_png(image, mask, truth=bench.truths[case.phantom])
+                truth = bench.truths[case.phantom]
+                rows, cols = _crop(mask | truth, margin=16)
+                png = overlay_png(image[rows, cols], mask[rows, cols], truth=truth[rows, cols])
                 verdicts = ", ".join(
                     f"{html.escape(name)}: {html.escape(v[k]['verdict'])}" for name, v in predictions.items() if k < len(v)
                 )
