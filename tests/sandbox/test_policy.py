@@ -48,3 +48,46 @@ def test_proxies_are_read_only_and_hide_the_real_module() -> None:
 def test_layers_and_rules_are_listed() -> None:
     assert "seccomp" in policy.LAYERS
     assert any("a[i] += x" in rule for rule in policy.PROMPT_RULES)
+
+
+def _module_valued_attributes() -> list[tuple[str, str]]:
+    """Every (allowed module, attribute) whose real value is a module, e.g. cv2.os, numpy.lib."""
+    pairs = []
+    for module in sorted(policy.ALLOWED_MODULES):
+        real = importlib.import_module(module)
+        for attr in sorted(dir(real)):
+            if attr.startswith("_") or f"{module}.{attr}" in policy.ALLOWED_MODULES:
+                continue
+            # names listed by dir() but not yet in __dict__ are lazily loaded submodules (scipy,
+            # skimage): count them without importing every one of them
+            value = vars(real).get(attr, types.ModuleType(attr))
+            if isinstance(value, types.ModuleType):
+                pairs.append((module, attr))
+    return pairs
+
+
+REEXPORTS = _module_valued_attributes()
+
+
+def test_reexports_include_the_known_dangerous_ones() -> None:
+    assert ("cv2", "os") in REEXPORTS
+    assert ("cv2", "sys") in REEXPORTS
+    assert any(module == "numpy" for module, _ in REEXPORTS)
+
+
+@pytest.mark.parametrize(("module", "attr"), REEXPORTS, ids=[f"{m}.{a}" for m, a in REEXPORTS])
+def test_every_module_valued_attribute_is_unreachable(module: str, attr: str) -> None:
+    from sandbox import check_source
+    from sandbox.guards import VIOLATIONS, PolicyViolation, restricted_globals
+
+    proxy = get_proxy(module)
+    with pytest.raises(AttributeError):
+        getattr(proxy, attr)
+    guarded_getattr = restricted_globals()["_getattr_"]
+    with pytest.raises(PolicyViolation):
+        guarded_getattr(proxy, attr)
+    VIOLATIONS.clear()
+    source = f'"""x"""\nimport {module} as m\n\ndef extract(image, mask):\n    return {{"a": float(len(str(m.{attr})))}}\n'
+    result = check_source(source)
+    assert not result.ok
+    assert f"{module}.{attr}" in result.reason
