@@ -154,3 +154,19 @@ def test_llm_groups_against_the_scripted_server(tiny_phantoms) -> None:
     text = json.dumps(requests[3]["messages"])
     assert "rim_delta_a" in text
     assert "rim erythema (JSW)" in text
+
+
+def test_without_pyradiomics_the_skimage_backend_is_chosen(monkeypatch) -> None:
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_radiomics(name, *args, **kwargs):
+        if name in ("radiomics", "SimpleITK"):
+            raise ImportError(f"No module named {name!r}")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_radiomics)
+    assert radiomics_backend() == "scikit-image"
+    image, mask = _disc()
+    assert len(make_computer()(image, mask)) == 67  # the same 67 features as PyRadiomics' four classes

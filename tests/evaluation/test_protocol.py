@@ -117,3 +117,22 @@ def test_zero_shot_group_runs_once_at_n_zero() -> None:
     assert Constant.calls == 1
     assert list(res.probas["llm-image"]) == [0]
     assert res.summary("llm-image", 0)["balanced_accuracy"].mean == 1.0
+
+
+def test_without_torch_the_cnn_is_skipped_with_the_install_hint(monkeypatch) -> None:
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_torch(name, *args, **kwargs):
+        if name == "torch" or name.startswith("torch."):
+            raise ImportError("No module named 'torch'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_torch)
+    pool, test = _case_set(40, 0, "p"), _case_set(40, 1, "t")
+    pool.cnn = test.cnn = np.zeros((40, 4, 8, 8), np.uint8)
+    groups, skipped = build_groups(pool, test, methods=["cnn", "oracle"])
+    assert [g.names for g in groups] == [["oracle"]]
+    assert skipped[0]["method"] == "cnn"
+    assert "pip install 'scafe[cnn]'" in skipped[0]["reason"]
