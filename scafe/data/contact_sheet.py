@@ -9,6 +9,8 @@ import numpy as np
 from PIL import Image, ImageDraw
 from scipy import ndimage
 
+from scafe.data.images import read_image, read_mask
+
 LESION_RGB = (40, 255, 40)
 WOUND_RGB = (60, 160, 255)
 DISTRACTOR_RGB = (255, 220, 0)
@@ -20,10 +22,11 @@ def outline(mask: np.ndarray) -> np.ndarray:
 
 
 def _load(path: Path, size: int, binary: bool) -> np.ndarray:
-    with Image.open(path) as img:
-        resample = Image.Resampling.NEAREST if binary else Image.Resampling.BILINEAR
-        arr = np.asarray(img.convert("L" if binary else "RGB").resize((size, size), resample))
-    return arr > 127 if binary else arr
+    """Image (RGB) or mask (bool) resized to ``size`` x ``size``; any format ``read_image`` takes."""
+    if binary:
+        small = Image.fromarray(read_mask(path).astype(np.uint8) * 255).resize((size, size), Image.Resampling.NEAREST)
+        return np.asarray(small) > 127
+    return np.asarray(Image.fromarray(read_image(path)).resize((size, size), Image.Resampling.BILINEAR))
 
 
 def write_contact_sheet(manifest: Path, out: Path, *, limit: int = 48, tile: int = 192, columns: int = 8) -> Path:
@@ -31,7 +34,7 @@ def write_contact_sheet(manifest: Path, out: Path, *, limit: int = 48, tile: int
 
     Lesion outline green, wound outline blue (phantoms only), distractor outlines yellow.
     """
-    root = Path(manifest).parent
+    root = Path(manifest).parent  # relative paths are relative to the manifest, as in datasets
     with Path(manifest).open(newline="") as fh:
         rows = list(csv.DictReader(fh))[:limit]
     columns = max(1, min(columns, len(rows)))
@@ -40,7 +43,8 @@ def write_contact_sheet(manifest: Path, out: Path, *, limit: int = 48, tile: int
     draw = ImageDraw.Draw(sheet)
     for k, row in enumerate(rows):
         img = _load(root / row["image"], tile, False).copy()
-        img[outline(_load(root / row["mask"], tile, True))] = LESION_RGB
+        if row.get("mask"):
+            img[outline(_load(root / row["mask"], tile, True))] = LESION_RGB
         if row.get("wound"):
             img[outline(_load(root / row["wound"], tile, True))] = WOUND_RGB
         for rel in filter(None, (row.get("distractors") or "").split(";")):

@@ -70,7 +70,7 @@ NUISANCE_RANGES: dict[str, dict[str, tuple[float, float]]] = {
         "n_distractors": (0, 3),
     },
     "hard": {
-        "ita": (-58.0, 78.0),
+        "ita": (-58.0, 74.0),  # 75 deg is the lightest renderable skin (no melanin)
         "hb_baseline": (0.10, 0.40),
         "color_temp_k": (2700.0, 8000.0),
         "wb": (0.80, 1.20),

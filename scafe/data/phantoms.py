@@ -161,6 +161,8 @@ def _write_one(args: tuple[Path, int, int, int, str, float]) -> dict[str, str]:
     _save_png(out / "images" / f"{ph.id}.png", ph.image)
     _save_png(out / "masks" / f"{ph.id}.png", ph.mask.astype(np.uint8) * 255)
     _save_png(out / "wounds" / f"{ph.id}.png", ph.wound.astype(np.uint8) * 255)
+    for stale in (out / "distractors").glob(f"{ph.id}_*.png"):  # left by an earlier run in this folder
+        stale.unlink()
     distractor_paths = []
     for key, dmask in sorted(ph.distractors.items()):
         rel = f"distractors/{ph.id}_{key}.png"

@@ -200,3 +200,37 @@ def test_nuisance_is_drawn_independently_of_the_class() -> None:
     assert keloid.label != hyper.label
     same = [k for k in keloid.nuisance if k != "nuisance_n_distractors"]
     assert {k: keloid.nuisance[k] for k in same} == {k: hyper.nuisance[k] for k in same}
+
+
+@pytest.mark.parametrize("profile", ["default", "hard"])
+def test_every_phantom_renders_at_the_smallest_size(profile: str) -> None:
+    """Extreme draws (lightest skin, largest keloid, most distractors) at 32 px never fail."""
+    for index in range(40):
+        ph = render_phantom(index, seed=31, size=32, profile=profile)
+        assert ph.mask.any()
+        assert all(np.isfinite(v) for v in ph.latents.values())
+
+
+def test_rerun_into_the_same_folder_removes_stale_distractor_masks(tmp_path: Path) -> None:
+    generate_phantoms(tmp_path, n=8, seed=1, size=48, workers=1)
+    generate_phantoms(tmp_path, n=8, seed=2, size=48, workers=1)
+    with (tmp_path / "manifest.csv").open(newline="") as fh:
+        listed = {p for row in csv.DictReader(fh) for p in row["distractors"].split(";") if p}
+    on_disk = {f"distractors/{p.name}" for p in (tmp_path / "distractors").iterdir()}
+    assert on_disk == listed
+
+
+def test_contact_sheet_reads_user_masks_in_any_encoding(tmp_path: Path) -> None:
+    from PIL import Image
+
+    from scafe.data.contact_sheet import write_contact_sheet
+
+    image = np.full((40, 40, 3), 128, np.uint8)
+    mask = np.zeros((40, 40), np.uint8)
+    mask[10:30, 10:30] = 1  # a 0/1 mask: must still be outlined
+    Image.fromarray(image).save(tmp_path / "a.png")
+    Image.fromarray(mask).save(tmp_path / "a_mask.png")
+    (tmp_path / "manifest.csv").write_text("image,mask,label\na.png,a_mask.png,keloid\n")
+    out = write_contact_sheet(tmp_path / "manifest.csv", tmp_path / "sheet.png", tile=40)
+    sheet = np.asarray(Image.open(out).convert("RGB"))
+    assert (sheet == np.array([40, 255, 40], np.uint8)).all(axis=2).sum() > 40
