@@ -97,6 +97,23 @@ def chain_overhead(bench: Any, n_cases: int, vision: bool) -> dict[str, float]:
     return {"n_cases": len(arr), "vision": vision, "mean_ms": float(arr.mean()), "p95_ms": float(np.percentile(arr, 95))}
 
 
+def refit_yaml(path: Path, thresholds: dict[str, float]) -> dict[str, float]:
+    """Rewrite the ``threshold:`` line of each rule in ``path`` (comments kept); 2 significant digits."""
+    import re
+
+    text = path.read_text(encoding="utf-8")
+    written = {}
+    for rule_id, value in thresholds.items():
+        rounded = float(f"{value:.2g}")
+        pattern = re.compile(r"(  - id: " + re.escape(rule_id) + r"\n(?:    .*\n)*?    threshold: )([^\n]+)")
+        text, count = pattern.subn(lambda m, r=rounded: m.group(1) + f"{r:g}", text)
+        if count != 1:
+            raise SystemExit(f"rule {rule_id!r}: expected one threshold line in {path}, found {count}")
+        written[rule_id] = rounded
+    path.write_text(text, encoding="utf-8")
+    return written
+
+
 def _fmt(value: Any) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "  -  "
@@ -115,6 +132,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--model", default=None)
     parser.add_argument("--llm-limit", type=int, default=40)
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "judge.json")
+    parser.add_argument("--refit", action="store_true",
+                        help="fit the rule thresholds on the train split and write them into scar.yaml before scoring")
     args = parser.parse_args(argv)
 
     from scafe.judge.bench import build_benchmark, run_benchmark
@@ -125,6 +144,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     t0 = time.perf_counter()
     bench = build_benchmark(args.n, seed=args.seed, size=args.size)
     build_seconds = time.perf_counter() - t0
+
+    refitted = None
+    if args.refit:
+        target_file = SegmentationTarget.load("scar")
+        train_cases = bench.split("train")
+        fitted = fit_thresholds(target_file, [c.descriptors for c in train_cases],
+                                [c.label == "unacceptable" for c in train_cases])
+        refitted = refit_yaml(Path(target_file.path), fitted)
+        print(f"refitted scar.yaml thresholds on the train split: {refitted}")
 
     extra, skipped = {}, {}
     if args.base_url or args.model:
@@ -187,6 +215,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "chain_overhead": chain,
         "chain_overhead_vision": chain_vision,
         "rule_thresholds": {r.id: {"yaml": r.threshold, "suggested": suggested.get(r.id)} for r in target.rules},
+        "refitted": refitted is not None,
         "goals": GOALS,
         "goals_met": {
             "rules_accuracy": methods["rules"]["accuracy"] >= GOALS["rules_accuracy"],
