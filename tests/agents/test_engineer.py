@@ -5,9 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
+from agents.engineer.run import RunOptions, generate
+from agents.llm import LLMClient, LLMConfig
+from scafe.errors import UsageError
 from scafe.library import Library
-from tests.agents.scripted import MALICIOUS, Router, code_reply, plan_json, run_engineer
-from tests.support.fake_llm import Reply
+from tests.agents.scripted import MALICIOUS, VSS, Router, code_reply, plan_json, run_engineer
+from tests.support.fake_llm import FakeLLMServer, Reply
 
 PLAN = plan_json(("redness_contrast", "redness_delta_a"))
 
@@ -118,3 +123,18 @@ def test_run_directory_holds_prompts_replies_and_summary(tmp_path: Path) -> None
     assert saved["exit_code"] == 3
     assert saved["results"][0]["spec"] == "redness_contrast"
     assert "| vascularity | redness_contrast | 1 | rejected |" in (summary.directory / "summary.md").read_text()
+
+
+def test_resuming_a_finished_run_asks_nothing_and_unknown_runs_are_refused(tmp_path: Path) -> None:
+    router = Router(plans={"vascularity": PLAN}, writes={"redness_contrast": "no code"})
+    first, _, _ = run_engineer(tmp_path, router, ["vascularity"], attempts=1)
+    with FakeLLMServer([]) as server:
+        client = LLMClient(LLMConfig(base_url=server.url, model="fake-model"))
+        again = generate(None, client, runs_dir=tmp_path / "runs", resume=first.run_id)
+        assert server.requests == []
+    assert again.rows == first.rows
+    with pytest.raises(UsageError, match="No run 'nope'"):
+        generate(None, client, runs_dir=tmp_path / "runs", resume="nope")
+    with pytest.raises(UsageError, match="already exists"):
+        generate(RunOptions(criteria_path=VSS, items=["vascularity"]), client, runs_dir=tmp_path / "runs",
+                 run_id=first.run_id)  # fmt: skip
