@@ -58,9 +58,14 @@ def _module_valued_attributes() -> list[tuple[str, str]]:
         for attr in sorted(dir(real)):
             if attr.startswith("_") or f"{module}.{attr}" in policy.ALLOWED_MODULES:
                 continue
-            # names listed by dir() but not yet in __dict__ are lazily loaded submodules (scipy,
-            # skimage): count them without importing every one of them
-            value = vars(real).get(attr, types.ModuleType(attr))
+            if module in ("scipy", "skimage"):
+                # their dir() lists lazily loaded submodules: count them without importing them all
+                value = vars(real).get(attr, types.ModuleType(attr))
+            else:
+                try:
+                    value = getattr(real, attr)
+                except Exception:  # noqa: BLE001 - a lazy attribute that fails to load is unreachable too
+                    continue
             if isinstance(value, types.ModuleType):
                 pairs.append((module, attr))
     return pairs
