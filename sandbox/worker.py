@@ -161,22 +161,10 @@ def child_main(fd: int, request: dict[str, Any]) -> None:
     _serve(sock, extract)
 
 
-def _reap_finished(exited: dict[int, tuple[int, int]]) -> None:
-    while True:
-        try:
-            pid, raw = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid == 0:
-            return
-        exited[pid] = (os.waitstatus_to_exitcode(raw), os.WTERMSIG(raw) if os.WIFSIGNALED(raw) else 0)
-
-
 def server_main(ctrl_fd: int) -> None:
     """Serve spawn/reap requests on ``ctrl_fd`` until the host closes it."""
     ctrl = socket.socket(fileno=ctrl_fd)
     preload(["numpy", "math"])
-    exited: dict[int, tuple[int, int]] = {}
     while True:
         try:
             data, fds, _flags, _addr = socket.recv_fds(ctrl, 1 << 20, 1)
@@ -184,12 +172,11 @@ def server_main(ctrl_fd: int) -> None:
             return
         if not data:
             return
-        _reap_finished(exited)
         request = json.loads(data)
         if request.get("op") == "spawn" and len(fds) == 1:
             reply = _spawn(ctrl, fds[0], request)
         elif request.get("op") == "reap":
-            reply = _reap(int(request["pid"]), exited)
+            reply = _reap(int(request["pid"]))
         else:
             for fd in fds:
                 os.close(fd)
@@ -216,15 +203,15 @@ def _spawn(ctrl: socket.socket, fd: int, request: dict[str, Any]) -> dict[str, A
     return {"pid": pid}
 
 
-def _reap(pid: int, exited: dict[int, tuple[int, int]]) -> dict[str, Any]:
-    if pid not in exited:
-        try:
-            _, raw = os.waitpid(pid, 0)
-            exited[pid] = (os.waitstatus_to_exitcode(raw), os.WTERMSIG(raw) if os.WIFSIGNALED(raw) else 0)
-        except ChildProcessError:
-            return {"pid": pid, "exitcode": None, "signal": 0}
-    exitcode, sig = exited.pop(pid)
-    return {"pid": pid, "exitcode": exitcode, "signal": sig}
+def _reap(pid: int) -> dict[str, Any]:
+    """Wait for one child. Children are reaped only when their host asks, so a dead child stays
+    a zombie until then and its pid cannot be reused under the host's kill()."""
+    try:
+        _, raw = os.waitpid(pid, 0)
+    except ChildProcessError:
+        return {"pid": pid, "exitcode": None, "signal": 0}
+    return {"pid": pid, "exitcode": os.waitstatus_to_exitcode(raw),
+            "signal": os.WTERMSIG(raw) if os.WIFSIGNALED(raw) else 0}
 
 
 if __name__ == "__main__":
