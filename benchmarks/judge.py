@@ -178,9 +178,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     load = os.getloadavg()
     print(f"\njudge benchmark: {args.n} phantoms, seed {args.seed}, {args.size}px; built in {build_seconds:.1f} s; "
           f"counts {bench.counts}; grey zone left out {bench.left_out}")
-    print(f"{'method':<22}{'n':>6}{'accuracy':>10}{'bal.acc':>10}{'AUC':>8}{'sens':>8}{'spec':>8}")
+    print(f"{'method':<22}{'n':>6}{'accuracy':>10}{'95% CI':>16}{'bal.acc':>10}{'AUC':>8}{'sens':>8}{'spec':>8}")
     for name, m in methods.items():
-        print(f"{name:<22}{m['n']:>6}{_fmt(m['accuracy']):>10}{_fmt(m['balanced_accuracy']):>10}{_fmt(m['auc']):>8}"
+        ci = f"[{m['accuracy_ci95'][0]:.3f}, {m['accuracy_ci95'][1]:.3f}]"
+        print(f"{name:<22}{m['n']:>6}{_fmt(m['accuracy']):>10}{ci:>16}{_fmt(m['balanced_accuracy']):>10}{_fmt(m['auc']):>8}"
               f"{_fmt(m['sensitivity']):>8}{_fmt(m['specificity']):>8}")
     for name, reason in skipped.items():
         print(f"{name}: skipped - {reason}")

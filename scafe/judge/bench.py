@@ -14,7 +14,8 @@ Methods (all scored on the test split only):
 * any extra method passed in by the caller (the CLI passes ``llm`` when an endpoint is given;
   this module never imports ``agents``).
 
-Metrics: accuracy, balanced accuracy and AUC with *unacceptable* as the positive class; an
+Metrics: accuracy (with a 95 % interval from a bootstrap over test phantoms), balanced accuracy
+and AUC with *unacceptable* as the positive class; an
 ``uncertain`` verdict counts as an error in accuracy (it is not a correct answer) and is
 reported as ``uncertain_rate``; per failure mode the recall of unacceptable masks and the share
 of acceptable masks passed.
@@ -236,6 +237,7 @@ def score(cases: list[BenchCase], verdicts: list[Verdict]) -> dict[str, Any]:
     return {
         "n": len(cases),
         "accuracy": float(correct.mean()),
+        "accuracy_ci95": _cluster_bootstrap_ci(correct, np.array([c.phantom for c in cases])),
         "balanced_accuracy": (tpr + tnr) / 2,
         "sensitivity": tpr,
         "specificity": tnr,
@@ -243,6 +245,21 @@ def score(cases: list[BenchCase], verdicts: list[Verdict]) -> dict[str, Any]:
         "uncertain_rate": float(np.mean(said == "uncertain")),
         "per_mode": per_mode,
     }
+
+
+def _cluster_bootstrap_ci(correct: np.ndarray, clusters: np.ndarray, reps: int = 1000) -> list[float]:
+    """95 % interval of the accuracy, resampling whole phantoms (cases of one phantom are correlated)."""
+    ids = np.unique(clusters)
+    if len(ids) < 2:
+        return [math.nan, math.nan]
+    rng = np.random.default_rng(0)  # fixed: the interval is part of a deterministic report
+    members = [np.flatnonzero(clusters == i) for i in ids]
+    stats = []
+    for _ in range(reps):
+        picked = np.concatenate([members[k] for k in rng.integers(0, len(ids), len(ids))])
+        stats.append(correct[picked].mean())
+    low, high = np.percentile(stats, [2.5, 97.5])
+    return [float(low), float(high)]
 
 
 def run_benchmark(

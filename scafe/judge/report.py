@@ -66,9 +66,11 @@ def write_metrics(path: Path, document: dict[str, Any]) -> Path:
 
 def _method_table(methods: dict[str, Any]) -> str:
     cols = ("n", "accuracy", "balanced_accuracy", "auc", "sensitivity", "specificity", "uncertain_rate")
-    head = "".join(f"<th>{c}</th>" for c in ("method", *cols))
+    head = "".join(f"<th>{c}</th>" for c in ("method", *cols[:2], "accuracy 95% CI (phantom bootstrap)", *cols[2:]))
     rows = "".join(
-        "<tr><td>" + html.escape(name) + "</td>" + "".join(f"<td>{_fmt(m[c])}</td>" for c in cols) + "</tr>"
+        "<tr><td>" + html.escape(name) + "</td>" + "".join(f"<td>{_fmt(m[c])}</td>" for c in cols[:2])
+        + f"<td>[{_fmt(m['accuracy_ci95'][0])}, {_fmt(m['accuracy_ci95'][1])}]</td>"
+        + "".join(f"<td>{_fmt(m[c])}</td>" for c in cols[2:]) + "</tr>"
         for name, m in methods.items()
     )
     return f"<table><tr>{head}</tr>{rows}</table>"

@@ -56,6 +56,8 @@ def test_run_benchmark_scores_both_offline_methods_and_an_extra(bench) -> None:
     assert not methods["constant"]["specificity"] > 0  # 0, or NaN when no acceptable case is in the 5
     for name in ("rules", "descriptors+xgboost"):
         assert 0.0 <= methods[name]["accuracy"] <= 1.0
+        low, high = methods[name]["accuracy_ci95"]
+        assert low <= methods[name]["accuracy"] <= high
         assert set(methods[name]["per_mode"]) >= {"erosion", "wrong_structure", "near_correct"}
     assert results["timing"]["judge_overhead_ms_mean"] > 0
 
