@@ -196,3 +196,15 @@ def test_runners_in_parallel_threads() -> None:
     for index, runs in results.items():
         assert all(r.ok and r.features == canary_reference(*pairs[index]) for r in runs)
     assert len(results) == 4
+
+
+def test_missing_required_layer_raises_with_the_reason(monkeypatch: pytest.MonkeyPatch) -> None:
+    from sandbox import LayerUnavailable
+
+    reply = {"status": "layer_missing", "missing": ["seccomp"],
+             "layers": {"seccomp": {"active": False, "detail": "kernel built without seccomp"}}}
+    monkeypatch.setattr(ExtractorRunner, "_receive", lambda self, seconds, what: reply)
+    runner = ExtractorRunner(CANARY_SOURCE, limits=Limits(require_layers=("seccomp",)))
+    with pytest.raises(LayerUnavailable, match="kernel built without seccomp"):
+        runner.start()
+    assert runner._pid is None  # the child that reported it was killed and reaped
