@@ -14,7 +14,7 @@ temporary library, are timed. The first replay may include building caches (trai
 active-feature table) and is reported separately as ``cold``; the median is over all replays.
 The per-node split comes from ``events.jsonl`` and the per-attempt reports.
 
-Usage: ``python benchmarks/engineer.py [--runs 3] [--concurrency 1]``; writes
+Usage: ``python benchmarks/engineer.py [--runs 3] [--concurrency 1 2]``; writes
 ``benchmarks/results/engineer.json``.
 """
 
@@ -64,7 +64,8 @@ def main() -> None:
     """Record once, replay ``--runs`` times, print the table and write the JSON."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3, help="replays to time (default 3)")
-    parser.add_argument("--concurrency", type=int, default=1, help="specs in parallel (default 1: per-spec cost)")
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 2],
+                        help="specs in parallel, one series per value (default: 1 2; the headline is the first)")
     args = parser.parse_args()
 
     from agents.engineer.run import RunOptions, generate
@@ -81,35 +82,37 @@ def main() -> None:
         work = Path(tmp)
         recording = work / "exchanges.jsonl"
         with FakeLLMServer(_router()) as server:
-            client = LLMClient(LLMConfig(base_url=server.url, model="scripted-fixtures", record=recording,
-                                         concurrency=args.concurrency))  # fmt: skip
+            client = LLMClient(LLMConfig(base_url=server.url, model="scripted-fixtures", record=recording))
             options = RunOptions(criteria_path=VSS, items=items, library_dir=work / "lib-record",
                                  usefulness=UsefulnessSettings())  # fmt: skip
             shutil.copytree(ROOT / "feature_library", work / "lib-record")
             generate(options, client, runs_dir=work / "runs", run_id="record")
-        for index in range(args.runs):
-            library = work / f"lib-{index}"
+        for concurrency, index in [(c, i) for c in args.concurrency for i in range(args.runs)]:
+            library = work / f"lib-{concurrency}-{index}"
             # a copy of the committed library: usefulness is measured over its active extractors
             shutil.copytree(ROOT / "feature_library", library)
-            client = LLMClient(LLMConfig(replay=recording, model="scripted-fixtures", concurrency=args.concurrency))
+            client = LLMClient(LLMConfig(replay=recording, model="scripted-fixtures", concurrency=concurrency))
             options = RunOptions(criteria_path=VSS, items=items, library_dir=library, usefulness=UsefulnessSettings())
             started = time.perf_counter()
-            summary = generate(options, client, runs_dir=work / "runs", run_id=f"replay-{index}")
+            summary = generate(options, client, runs_dir=work / "runs", run_id=f"replay-{concurrency}-{index}")
             wall = time.perf_counter() - started
             accepted = sum(1 for r in summary.rows if r["outcome"] == "accepted")
             overhead = wall - client.usage.llm_seconds
-            rows.append({"run": index, "accepted": accepted, "attempts": sum(r["attempts"] for r in summary.rows),
+            rows.append({"concurrency": concurrency, "run": index, "accepted": accepted, "attempts": sum(r["attempts"] for r in summary.rows),
                          "wall_s": round(wall, 3),
                          "llm_s": round(client.usage.llm_seconds, 4), "llm_calls": client.usage.calls,
                          "overhead_seconds_per_accepted": round(overhead / max(accepted, 1), 3),
                          **_phase_seconds(summary.directory)})  # fmt: skip
-    per_accepted = [r["overhead_seconds_per_accepted"] for r in rows]
+    by_concurrency = {c: statistics.median(r["overhead_seconds_per_accepted"] for r in rows if r["concurrency"] == c)
+                      for c in args.concurrency}  # fmt: skip
+    per_accepted = [r["overhead_seconds_per_accepted"] for r in rows if r["concurrency"] == args.concurrency[0]]
     result = {
         "benchmark": "engineer",
         "items": items,
         "specs_per_run": 2,
         "active_reference_extractors": n_active,
-        "concurrency": args.concurrency,
+        "concurrency_headline": args.concurrency[0],
+        "median_overhead_seconds_per_accepted_by_concurrency": by_concurrency,
         "usefulness": {"n": UsefulnessSettings().n, "size": UsefulnessSettings().size,
                        "cv": f"{UsefulnessSettings().repeats}x{UsefulnessSettings().folds}"},
         "runs": rows,
@@ -119,13 +122,15 @@ def main() -> None:
         "meets_goal": bool(per_accepted) and statistics.median(per_accepted) <= GOAL_SECONDS,
         "replies": "scripted test fixtures replayed from a recording (no model involved)",
     }  # fmt: skip
-    header = f"{'run':>3} {'accepted':>8} {'wall s':>8} {'llm s':>7} {'valid. s':>9} {'useful. s':>9} {'overhead/accepted s':>20}"
+    header = f"{'conc.':>5} {'run':>3} {'accepted':>8} {'wall s':>8} {'llm s':>7} {'valid. s':>9} {'useful. s':>9} {'overhead/accepted s':>20}"
     print(header)
     print("-" * len(header))
     for r in rows:
-        print(f"{r['run']:>3} {r['accepted']:>8} {r['wall_s']:>8.2f} {r['llm_s']:>7.3f} {r['validation_s']:>9.2f} "
+        print(f"{r['concurrency']:>5} {r['run']:>3} {r['accepted']:>8} {r['wall_s']:>8.2f} {r['llm_s']:>7.3f} {r['validation_s']:>9.2f} "
               f"{r['usefulness_s']:>9.2f} {r['overhead_seconds_per_accepted']:>20.2f}")  # fmt: skip
-    print(f"median overhead_seconds_per_accepted = {result['overhead_seconds_per_accepted']:.2f} s "
+    for c, median in by_concurrency.items():
+        print(f"concurrency {c}: median overhead_seconds_per_accepted = {median:.2f} s")
+    print(f"headline (concurrency {args.concurrency[0]}): {result['overhead_seconds_per_accepted']:.2f} s "
           f"(goal <= {GOAL_SECONDS:g} s: {'met' if result['meets_goal'] else 'NOT met'})")  # fmt: skip
     out = ROOT / "benchmarks" / "results" / "engineer.json"
     out.parent.mkdir(parents=True, exist_ok=True)
