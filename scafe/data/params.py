@@ -134,7 +134,7 @@ class SceneParams:
     jpeg_quality: int
     n_distractors: int
     wound_framing: float  # wound length / field of view, the photographer's framing
-    wound_aspect: float  # wound length / width, 2.5-10 (class-independent)
+    wound_aspect: float  # wound length / width, 3-15 (CLINICAL.md; class-independent)
 
 
 def check_profile(profile: str) -> None:
@@ -200,5 +200,5 @@ def sample_scene(rng: np.random.Generator, profile: str, size: int) -> ScenePara
         jpeg_quality=int(rng.integers(int(n["jpeg_quality"][0]), int(n["jpeg_quality"][1]) + 1)),
         n_distractors=int(rng.integers(int(n["n_distractors"][0]), int(n["n_distractors"][1]) + 1)),
         wound_framing=_u(rng, (0.35, 0.60)),
-        wound_aspect=float(np.exp(rng.uniform(np.log(2.5), np.log(10.0)))),
+        wound_aspect=float(np.exp(rng.uniform(np.log(3.0), np.log(15.0)))),
     )
