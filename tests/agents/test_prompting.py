@@ -68,7 +68,7 @@ def test_repair_prompt_shows_failure_and_previous_code(vascularity) -> None:
     assert "attempt 2" in text
     no_code = prompting.render("repair", item=item, criteria=criteria, spec=prompting.SAMPLE_SPEC,
                                previous_code=None, failure="no code", attempt=1)  # fmt: skip
-    assert "contained no ```python fenced code block" in no_code
+    assert "no usable code from your previous reply" in no_code
 
 
 def test_worked_example_passes_the_sandbox_battery(vascularity) -> None:
