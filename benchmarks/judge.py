@@ -185,6 +185,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
               f"{_fmt(m['sensitivity']):>8}{_fmt(m['specificity']):>8}")
     for name, reason in skipped.items():
         print(f"{name}: skipped - {reason}")
+    print("\naccuracy by lesion contrast (ground-truth Delta E lesion vs skin, >= 10 = plainly visible edge)")
+    for name, m in methods.items():
+        parts = [f"{k}: {v['accuracy']:.3f} (n={v['n']}, {v['phantoms']} phantoms)" for k, v in m["by_lesion_contrast"].items()]
+        print(f"  {name:<22}" + "; ".join(parts))
     print("\nper failure mode: recall of unacceptable masks / share of acceptable masks passed")
     header = "".join(f"{name:>26}" for name in methods)
     print(f"{'mode (bad/ok)':<24}{header}")

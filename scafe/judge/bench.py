@@ -35,6 +35,7 @@ from scafe.judge.descriptors import DESCRIPTOR_NAMES, compute_descriptors
 from scafe.judge.perturb import MODES, failure_masks
 
 CASE_SEED_SALT = 0x7A6E
+VISIBLE_CONTRAST_DE = 10.0  # CIE76 Delta E lesion vs skin above which a lesion edge is plainly visible
 Verdict = dict[str, Any]  # {"verdict": ..., "confidence": ..., "failure_modes": [...], ...}
 JudgeFn = Callable[[np.ndarray, np.ndarray, dict[str, float]], Verdict]
 
@@ -72,6 +73,7 @@ class Benchmark:
     cases: list[BenchCase]
     left_out: int  # grey-zone masks not used
     counts: dict[str, int] = field(default_factory=dict)
+    lesion_contrast: list[float] = field(default_factory=list)  # latent_color_delta_e per phantom
 
     def split(self, name: str) -> list[BenchCase]:
         """Cases of one split (``train`` or ``test``)."""
@@ -109,7 +111,7 @@ def build_benchmark(
     if n < 2:
         raise UsageError(f"The benchmark needs at least 2 phantoms (one per split); got n={n}.")
     n_train = n // 2
-    images, truths, ids, cases = [], [], [], []
+    images, truths, ids, cases, contrast = [], [], [], [], []
     left_out = 0
     for index in range(n):
         phantom = render_phantom(index, seed=seed, size=size)
@@ -117,6 +119,7 @@ def build_benchmark(
         images.append(phantom.image)
         truths.append(phantom.mask)
         ids.append(phantom.id)
+        contrast.append(float(phantom.latents.get("latent_color_delta_e", math.nan)))
         for k, pm in enumerate(failure_masks(phantom.image, phantom.mask, phantom.distractors, rng)):
             if pm.label is None:
                 left_out += 1
@@ -146,7 +149,7 @@ def build_benchmark(
         for split in ("train", "test")
         for label in ("acceptable", "unacceptable")
     }
-    return Benchmark(seed, size, images, truths, ids, cases, left_out, counts)
+    return Benchmark(seed, size, images, truths, ids, cases, left_out, counts, contrast)
 
 
 def descriptor_matrix(cases: Iterable[BenchCase]) -> np.ndarray:
@@ -262,6 +265,24 @@ def _cluster_bootstrap_ci(correct: np.ndarray, clusters: np.ndarray, reps: int =
     return [float(low), float(high)]
 
 
+def by_contrast(bench: Benchmark, cases: list[BenchCase], verdicts: list[Verdict]) -> dict[str, Any]:
+    """Accuracy on phantoms whose lesion-vs-skin Delta E (ground truth) is >= or < 10.
+
+    Low-contrast scars have no visible edge where the ground-truth mask ends, so no image-based
+    judge can place the boundary to a pixel there; this split shows how much of the error that is.
+    """
+    if not bench.lesion_contrast:
+        return {}
+    out: dict[str, Any] = {}
+    for name, keep in (("high_contrast", lambda de: de >= VISIBLE_CONTRAST_DE), ("low_contrast", lambda de: de < VISIBLE_CONTRAST_DE)):
+        idx = [k for k, c in enumerate(cases) if keep(bench.lesion_contrast[c.phantom])]
+        if idx:
+            right = [(verdicts[k]["verdict"] == "unacceptable") == (cases[k].label == "unacceptable") for k in idx]
+            out[name] = {"n": len(idx), "accuracy": float(np.mean(right)),
+                         "phantoms": len({cases[k].phantom for k in idx})}
+    return out
+
+
 def run_benchmark(
     bench: Benchmark,
     *,
@@ -323,6 +344,9 @@ def run_benchmark(
                 progress(name, k + 1, len(subset))
         predictions[name] = verdicts
         methods[name] = score(subset, verdicts)
+
+    for name, verdicts in predictions.items():
+        methods[name]["by_lesion_contrast"] = by_contrast(bench, test[: len(verdicts)], verdicts)
 
     desc_times = np.array([c.seconds_descriptors for c in bench.cases])
     timing = {

@@ -76,6 +76,18 @@ def _method_table(methods: dict[str, Any]) -> str:
     return f"<table><tr>{head}</tr>{rows}</table>"
 
 
+def _contrast_table(methods: dict[str, Any]) -> str:
+    rows = []
+    for name, m in methods.items():
+        cells = "".join(
+            f"<td>{_fmt(v['accuracy'])} (n={v['n']}, {v['phantoms']} phantoms)</td>"
+            for v in (m.get("by_lesion_contrast", {}).get(k) or {"accuracy": None, "n": 0, "phantoms": 0}
+                      for k in ("high_contrast", "low_contrast"))
+        )
+        rows.append(f"<tr><td>{html.escape(name)}</td>{cells}</tr>")
+    return "<table><tr><th>method</th><th>accuracy, &Delta;E &ge; 10</th><th>accuracy, &Delta;E &lt; 10</th></tr>" + "".join(rows) + "</table>"
+
+
 def _mode_table(methods: dict[str, Any]) -> str:
     names = list(methods)
     head = "<th>failure mode</th>" + "".join(
@@ -146,6 +158,10 @@ ground truth; the learned QC is trained on the train phantoms only.</p>
 <h2>Methods (test split; positive class = unacceptable; <i>uncertain</i> counts as an error)</h2>
 {_method_table(results['methods'])}
 {('<p>Skipped:</p><ul>' + skipped_html + '</ul>') if skipped_html else ''}
+<h2>By lesion contrast</h2>
+<p>Ground-truth colour difference of lesion vs skin (CIE76 &Delta;E &ge; 10: the edge is plainly visible). Low-contrast
+scars have no visible edge where the ground-truth mask ends, so no image-based judge can place the boundary to a pixel there.</p>
+{_contrast_table(results['methods'])}
 <h2>Per failure mode</h2>
 {_mode_table(results['methods'])}
 <h2>Timing</h2>
