@@ -187,6 +187,7 @@ def _walk(tree: ast.Module) -> StaticResult:
     stack: list[tuple[ast.AST, int]] = [(tree, 0)]
     count = 0
     attributes: list[ast.Attribute] = []
+    assigned: set[str] = set()  # names rebound by assignment or as arguments
     while stack:  # iterative: a recursive walk would overflow on deep trees
         node, depth = stack.pop()
         count += 1
@@ -201,8 +202,11 @@ def _walk(tree: ast.Module) -> StaticResult:
         reason = None
         if isinstance(node, ast.Name):
             reason = _name_problem(node.id)
+            if isinstance(node.ctx, ast.Store):
+                assigned.add(node.id)
         elif isinstance(node, ast.arg):
             reason = _name_problem(node.arg)
+            assigned.add(node.arg)
         elif isinstance(node, ast.FunctionDef):
             reason = _name_problem(node.name) or ("decorators are not allowed" if node.decorator_list else None)
         elif isinstance(node, ast.Attribute):
@@ -219,7 +223,9 @@ def _walk(tree: ast.Module) -> StaticResult:
         stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
     for node in attributes:  # after the walk, so aliases from later imports are known too
         parts = _dotted(node)
-        reason = _check_chain(parts, aliases) if parts else None
+        # a module alias that is also rebound (``color = ...``) may name a plain value here;
+        # such chains are left to the runtime guard, which refuses module members precisely
+        reason = _check_chain(parts, aliases) if parts and parts[0] not in assigned else None
         if reason:
             return _reject(node.lineno, reason)
     return StaticResult(ok=True, modules=modules)

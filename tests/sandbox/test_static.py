@@ -82,3 +82,9 @@ def test_contract_problems() -> None:
 def test_docstring_nan_detection() -> None:
     assert docstring_mentions_nan('"""Empty mask: NaN."""\n')
     assert not docstring_mentions_nan('"""Never undefined."""\nx = "nan"\n')
+
+
+def test_rebound_alias_is_left_to_the_runtime_guard() -> None:
+    source = ('"""d"""\nfrom skimage import color\n\ndef extract(image, mask):\n'
+              '    color = image.astype(float)\n    return {"a": float(color.mean())}\n')
+    assert check_source(source).ok
