@@ -63,7 +63,7 @@ ATTACKS: list[tuple[str, str, set[str]]] = [
     ("ndimage_internal_module", mod(f"ndi.filters.numpy.os.system('x')\n{RET}", "import scipy.ndimage as ndi"), REJ),
     ("skimage_submodule_escape", mod(f"color.colorconv.np.os.system('x')\n{RET}", "from skimage import color"), REJ),
     ("alias_via_variable", mod(f"m = np\nm.save('CANARY', image)\n{RET}"), REJ),
-    ("rebound_alias", mod(f"np = np\nnp.lib.npyio.os.system('touch CANARY')\n{RET}", top="np = np"), REJ),
+    ("rebound_alias", mod(f"np.lib.npyio.os.system('touch CANARY')\n{RET}", top="np = np"), REJ),
     ("alias_via_list", mod(f"ms = [np]\nms[0].lib.npyio.os.system('touch CANARY')\n{RET}"), REJ),
     ("alias_via_dict", mod(f"d = {{'a': np}}\nd['a'].os.system('touch CANARY')\n{RET}"), REJ),
     ("alias_via_lambda", mod(f"f = lambda: np\nf().load('/etc/passwd', allow_pickle=True)\n{RET}"), REJ),
