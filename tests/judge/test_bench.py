@@ -58,7 +58,10 @@ def test_run_benchmark_scores_both_offline_methods_and_an_extra(bench) -> None:
         assert 0.0 <= methods[name]["accuracy"] <= 1.0
         low, high = methods[name]["accuracy_ci95"]
         assert low <= methods[name]["accuracy"] <= high
+        strata = methods[name]["by_lesion_contrast"]
+        assert sum(v["n"] for v in strata.values()) == methods[name]["n"]
         assert set(methods[name]["per_mode"]) >= {"erosion", "wrong_structure", "near_correct"}
+    assert len(bench.lesion_contrast) == 4
     assert results["timing"]["judge_overhead_ms_mean"] > 0
 
 
