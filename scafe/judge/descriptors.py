@@ -38,8 +38,8 @@ boundary_roughness
     Mean distance between the largest component's contour and its circular moving average
     (window 5 % of the contour length), divided by ``r_eq`` (dimensionless; ~0.01 for a disc).
 boundary_gradient_ratio, boundary_color_gradient_ratio
-    Mean gradient magnitude on the mask boundary over the image median (+0.5 units to keep flat
-    images finite): ``|grad L*|`` (the CLINICAL.md definition) and the full Lab colour gradient.
+    Mean gradient magnitude on the mask boundary over the image median (taken at half resolution,
+    +0.5 units to keep flat images finite): ``|grad L*|`` (the CLINICAL.md definition) and the full Lab colour gradient.
     A boundary that sits on the lesion's edge scores well above 1.
 boundary_f1
     Boundary F1 against Canny edges of L*, a*, b*: precision = share of boundary pixels within
@@ -92,8 +92,8 @@ BAND_PX = 3.0  # width of the thin inner/outer bands of band_delta_e
 POLY_EPSILON_PX = 1.0  # Douglas-Peucker tolerance that removes the 8-chain staircase bias
 EDGE_MIN_GRADIENT = 1.5  # Lab units per px (L1 of dx, dy): weaker steps are texture, not a lesion edge
 _CANNY_SCALE = 16.0  # Lab units/px -> int16 derivatives for cv2.Canny
-_EPS_GRADIENT = 0.5
-_MAX_STAT_PIXELS = 40_000  # Lab units; keeps the gradient ratio finite on flat synthetic images
+_EPS_GRADIENT = 0.5  # Lab units/px added to the reference level: keeps the ratio finite on flat images
+_MAX_STAT_PIXELS = 40_000  # above this, colour statistics use every other row and column
 
 
 def _check_inputs(image: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
