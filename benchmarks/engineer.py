@@ -54,10 +54,12 @@ def _router():
 
 
 def _phase_seconds(run_dir: Path) -> dict[str, float]:
-    """Seconds in validation (battery + criterion tests) and usefulness, from the run's files."""
-    validation = sum(json.loads(p.read_text())["seconds"] for p in run_dir.rglob("attempt*.report.json"))
+    """Seconds in the contract battery, the criterion tests and usefulness, from the run's files."""
+    reports = [json.loads(p.read_text()) for p in run_dir.rglob("attempt*.report.json")]
+    battery = sum(r.get("contract_seconds", 0.0) for r in reports)
+    criterion = sum((r.get("criterion") or {}).get("seconds", 0.0) for r in reports)
     usefulness = sum(json.loads(p.read_text()).get("seconds", 0.0) for p in run_dir.rglob("usefulness.json"))
-    return {"validation_s": round(validation, 3), "usefulness_s": round(usefulness, 3)}
+    return {"battery_s": round(battery, 3), "criterion_s": round(criterion, 3), "usefulness_s": round(usefulness, 3)}
 
 
 def main() -> None:
@@ -122,11 +124,11 @@ def main() -> None:
         "meets_goal": bool(per_accepted) and statistics.median(per_accepted) <= GOAL_SECONDS,
         "replies": "scripted test fixtures replayed from a recording (no model involved)",
     }  # fmt: skip
-    header = f"{'conc.':>5} {'run':>3} {'accepted':>8} {'wall s':>8} {'llm s':>7} {'valid. s':>9} {'useful. s':>9} {'overhead/accepted s':>20}"
+    header = f"{'conc.':>5} {'run':>3} {'accepted':>8} {'wall s':>8} {'llm s':>7} {'battery s':>9} {'criter. s':>9} {'useful. s':>9} {'overhead/accepted s':>20}"
     print(header)
     print("-" * len(header))
     for r in rows:
-        print(f"{r['concurrency']:>5} {r['run']:>3} {r['accepted']:>8} {r['wall_s']:>8.2f} {r['llm_s']:>7.3f} {r['validation_s']:>9.2f} "
+        print(f"{r['concurrency']:>5} {r['run']:>3} {r['accepted']:>8} {r['wall_s']:>8.2f} {r['llm_s']:>7.3f} {r['battery_s']:>9.2f} {r['criterion_s']:>9.2f} "
               f"{r['usefulness_s']:>9.2f} {r['overhead_seconds_per_accepted']:>20.2f}")  # fmt: skip
     for c, median in by_concurrency.items():
         print(f"concurrency {c}: median overhead_seconds_per_accepted = {median:.2f} s")

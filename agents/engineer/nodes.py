@@ -212,7 +212,8 @@ def validate_code(state: SpecState, runtime: Ctx) -> dict[str, Any]:
     started = time.perf_counter()
     report = sandbox.validate(code)
     contract = report.to_dict()
-    record: dict[str, Any] = {"attempt": attempt, "contract": contract}
+    record: dict[str, Any] = {"attempt": attempt, "contract": contract,
+                              "contract_seconds": round(time.perf_counter() - started, 3)}  # fmt: skip
     update: dict[str, Any] = {"contract": contract, "criterion": None}
     if not report.ok:
         update.update(failure=report.repair_text(), failure_kind="contract")
