@@ -115,7 +115,7 @@ def _scan_tokens(source: str) -> StaticResult | None:
             elif tok.type == tokenize.NAME and not tok.string.isascii():
                 return _reject(tok.start[0], f"non-ASCII identifier {tok.string!r}; use ASCII names")
             elif tok.type == tokenize.ERRORTOKEN and not tok.string.isspace():
-                return _reject(tok.start[0], f"invalid character {tok.string!r} in source")
+                return _reject(tok.start[0], f"invalid token {tok.string!r} (an unterminated string or a stray character)")
             elif tok.type not in (tokenize.STRING, tokenize.COMMENT) and not tok.string.isascii():
                 return _reject(tok.start[0], f"non-ASCII text {tok.string!r} outside strings/comments")
     except (tokenize.TokenError, SyntaxError) as exc:
