@@ -168,3 +168,13 @@ def test_routed_script_answers_by_prompt(tmp_path: Path) -> None:
         assert [ask("sky?"), ask("apples?"), ask("apples?"), ask("apples?")] == ["blue", "red", "green", "green"]
         with pytest.raises(LLMError, match="HTTP 400"):
             ask("pears?")
+
+
+def test_api_key_is_sent_but_never_recorded(tmp_path: Path) -> None:
+    record = tmp_path / "rec.jsonl"
+    with FakeLLMServer(["ok"]) as server:
+        client, _ = _client(server, api_key="sk-test-secret-123", record=record)
+        client.chat(USER)
+    assert server.headers[0]["authorization"] == "Bearer sk-test-secret-123"
+    assert "sk-test-secret-123" not in record.read_text()
+    assert "sk-test-secret-123" not in repr(client.config)

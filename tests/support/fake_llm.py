@@ -102,6 +102,7 @@ class _State:
     script: Script
     requests: list[dict[str, Any]] = field(default_factory=list)
     paths: list[str] = field(default_factory=list)
+    headers: list[dict[str, str]] = field(default_factory=list)
     position: int = 0
     exhausted: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -151,6 +152,7 @@ class _Handler(BaseHTTPRequestHandler):
         with state.lock:
             state.requests.append(request)
             state.paths.append(self.path)
+            state.headers.append({k.lower(): v for k, v in self.headers.items()})
             if callable(state.script):
                 spec: ReplySpec | None = None
             elif state.position < len(state.script):
@@ -238,6 +240,12 @@ class FakeLLMServer:
         """URL paths of the requests received so far."""
         with self._state.lock:
             return list(self._state.paths)
+
+    @property
+    def headers(self) -> list[dict[str, str]]:
+        """Request headers (lower-case names) of the requests received so far."""
+        with self._state.lock:
+            return list(self._state.headers)
 
     @property
     def exhausted(self) -> int:
