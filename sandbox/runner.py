@@ -48,6 +48,17 @@ class Outcome(StrEnum):
     invalid_output = "invalid_output"
 
 
+REQUIRE_ENV = "SCAFE_SANDBOX_REQUIRE_LAYERS"
+
+
+def required_layers_from_env() -> tuple[str, ...]:
+    """Layers named in ``SCAFE_SANDBOX_REQUIRE_LAYERS`` (``all`` means every layer)."""
+    raw = os.environ.get(REQUIRE_ENV, "").strip()
+    if raw.lower() == "all":
+        return tuple(policy.LAYERS)
+    return tuple(name.strip() for name in raw.split(",") if name.strip())
+
+
 @dataclass(frozen=True)
 class Limits:
     """Resource limits of one extractor child.
@@ -65,13 +76,15 @@ class Limits:
         Deadline for forking, hardening and executing the module body (s).
     require_layers : tuple of str
         Layers from ``sandbox.policy.LAYERS`` that must be active, else :class:`LayerUnavailable`.
+        Defaults to the comma-separated ``SCAFE_SANDBOX_REQUIRE_LAYERS`` environment variable
+        (``all`` = every layer), so CI can demand e.g. ``seccomp,landlock`` for every command.
     """
 
     per_image_seconds: float = 10.0
     total_seconds: float = 300.0
     memory_mb: int = 2048
     startup_seconds: float = 20.0
-    require_layers: tuple[str, ...] = field(default_factory=tuple)
+    require_layers: tuple[str, ...] = field(default_factory=lambda: required_layers_from_env())
 
     def __post_init__(self) -> None:
         for name in ("per_image_seconds", "total_seconds", "memory_mb", "startup_seconds"):
@@ -81,7 +94,8 @@ class Limits:
         unknown = [layer for layer in self.require_layers if layer not in policy.LAYERS]
         if unknown:
             raise SandboxConfigError(
-                f"Limits.require_layers has unknown layers {unknown}; known: {', '.join(policy.LAYERS)}"
+                f"Limits.require_layers (or {REQUIRE_ENV}) has unknown layers {unknown}; "
+                f"known: {', '.join(policy.LAYERS)}"
             )
 
 

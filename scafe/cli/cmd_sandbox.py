@@ -47,6 +47,9 @@ def check(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of a table."),
     per_image_seconds: float = typer.Option(10.0, "--per-image-seconds", min=0.01, help="Deadline per image (s)."),
     memory_mb: int = typer.Option(2048, "--memory-mb", min=16, help="Memory a child may allocate (MiB)."),
+    require_layer: list[str] = typer.Option(
+        [], "--require-layer", help="Refuse to run unless this layer is active (repeatable; see 'scafe sandbox info')."
+    ),
 ) -> None:
     """Run the static policy and the contract battery on FILE; exit 0 when it passes, 1 when not."""
     from scafe.errors import UsageError
@@ -61,8 +64,10 @@ def check(
         raise UsageError(f"{str(file)!r} is not UTF-8 text ({exc}); save it as UTF-8.") from exc
     from sandbox import Limits, validate
     from sandbox.battery import features_for
+    from sandbox.runner import required_layers_from_env
 
-    limits = Limits(per_image_seconds=per_image_seconds, memory_mb=memory_mb)
+    required = tuple(dict.fromkeys([*required_layers_from_env(), *require_layer]))
+    limits = Limits(per_image_seconds=per_image_seconds, memory_mb=memory_mb, require_layers=required)
     with console.status("running the contract battery in the sandbox"):
         report = validate(source, limits=limits)
     payload: dict = {"status": report.status.value, "error": report.error, "line": report.line,
@@ -88,13 +93,20 @@ def check(
 
 @sandbox_app.command("info")
 def info(as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of a table.")) -> None:
-    """Show which sandbox layers (static, RestrictedPython, rlimits, seccomp, Landlock, ...) are active here."""
-    from sandbox import layers_info
+    """Show which sandbox layers (static, RestrictedPython, rlimits, seccomp, Landlock, ...) are active here.
 
+    Exits 1 when a layer named in SCAFE_SANDBOX_REQUIRE_LAYERS is not active.
+    """
+    from sandbox import layers_info
+    from sandbox.runner import REQUIRE_ENV, required_layers_from_env
+
+    required = required_layers_from_env()
     data = layers_info()
+    missing = [name for name in required if not data["layers"].get(name, {}).get("active")]
+    data["required"] = {"from": REQUIRE_ENV, "layers": list(required), "missing": missing}
     if as_json:
         typer.echo(json.dumps(data, indent=2))
-        return
+        raise typer.Exit(EXIT_FAILURE if missing else EXIT_OK)
     from rich.table import Table
 
     table = Table("layer", "active", "detail", title="sandbox layers on this machine")
@@ -102,8 +114,12 @@ def info(as_json: bool = typer.Option(False, "--json", help="Print one JSON obje
         table.add_row(name, "[green]yes[/green]" if layer["active"] else "[red]no[/red]", layer["detail"])
     stdout.print(table)
     plat = data["platform"]
+    if required:
+        state = f"[red]missing: {', '.join(missing)}[/red]" if missing else "[green]all active[/green]"
+        stdout.print(f"required by {REQUIRE_ENV}: {', '.join(required)} -> {state}")
     stdout.print(f"{plat['system']} {plat['kernel']} {plat['machine']}, Python {plat['python']}, "
                  f"first child start {plat['child_start_ms']} ms (includes the fork server start in a fresh process)")
+    raise typer.Exit(EXIT_FAILURE if missing else EXIT_OK)
 
 
 def register(app: typer.Typer) -> None:

@@ -78,3 +78,16 @@ def test_info_lists_every_layer(capsys) -> None:
     assert code == 0
     assert {"seccomp", "landlock", "rlimits", "empty_env", "network_namespace"} <= set(data["layers"])
     assert all(isinstance(layer["active"], bool) and layer["detail"] for layer in data["layers"].values())
+
+
+def test_required_layers_from_the_environment(good_file: Path, capsys, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SCAFE_SANDBOX_REQUIRE_LAYERS", "rlimits,empty_env")
+    code, data = _run(["sandbox", "info", "--json"], capsys)
+    assert code == 0
+    assert data["required"] == {"from": "SCAFE_SANDBOX_REQUIRE_LAYERS", "layers": ["rlimits", "empty_env"],
+                                "missing": []}
+    code, data = _run(["sandbox", "check", str(good_file), "--require-layer", "process_isolation", "--json"], capsys)
+    assert code == 0
+    monkeypatch.setenv("SCAFE_SANDBOX_REQUIRE_LAYERS", "no_such_layer")
+    assert main(["sandbox", "check", str(good_file)]) == 2
+    assert "no_such_layer" in capsys.readouterr().err
