@@ -13,6 +13,8 @@ Two numbers, both reported and used to rank, neither used to reject:
              \mathrm{CI}_{95} = \bar d \pm t_{J-1,\,0.975}\,\hat\sigma .
 
    With no active features the baseline is a constant predictor (AUC 0.5).
+   ``new_feature_gain_share`` (mean share of the with-model's gain on the new columns) tells a
+   ΔAUC of exactly 0 because the trees never used the feature apart from one that did not help.
 2. **Redundancy**: :math:`\max_c |\rho_S(f, c)|` over the active features' columns ``c`` (Spearman),
    and which column it is.
 
@@ -153,10 +155,13 @@ def paired_cv_delta_auc(base: np.ndarray | None, new: np.ndarray, y: np.ndarray,
     splitter = RepeatedStratifiedKFold(n_splits=settings.folds, n_repeats=settings.repeats, random_state=0)
     cached = _BASE_AUC_CACHE.get((base_key, settings)) if base_key is not None else None
     deltas, auc_with, auc_without, n_train, n_test = [], [], [], 0, 0
+    new_share = []  # share of the with-model's total gain on the new columns (0 = never used)
     for split, (train, test) in enumerate(splitter.split(with_new, y)):
         n_train, n_test = len(train), len(test)
         model = _model().fit(with_new[train], y[train])
         a_with = roc_auc_score(y[test], model.predict_proba(with_new[test])[:, 1])
+        importances = np.nan_to_num(model.feature_importances_)
+        new_share.append(float(importances[-new.shape[1]:].sum() / max(importances.sum(), 1e-12)))
         if base is None or base.shape[1] == 0:
             a_without = 0.5  # no features: a constant predictor
         elif cached is not None:
@@ -178,6 +183,7 @@ def paired_cv_delta_auc(base: np.ndarray | None, new: np.ndarray, y: np.ndarray,
         "delta_auc_ci": [float(d.mean() - half), float(d.mean() + half)],
         "auc_with": float(np.mean(auc_with)),
         "auc_without": float(np.mean(auc_without)),
+        "new_feature_gain_share": float(np.mean(new_share)),
         "splits": j,
     }
 
