@@ -7,7 +7,6 @@ log and the settings come from ``runtime.context`` (:class:`EngineerContext`). H
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Any, Literal
@@ -331,7 +330,3 @@ def give_up(state: SpecState, runtime: Ctx) -> dict[str, Any]:
     runtime.context.notify("gave_up", item=state["item_id"], spec=spec["name"], outcome=outcome, reason=reason[:200])
     return {"results": {result_key(state["item_id"], spec["name"]): record}}
 
-
-def describe(record: dict[str, Any]) -> str:
-    """One-line text of a result (logs and tests)."""
-    return json.dumps(record, sort_keys=True, default=str)
