@@ -22,8 +22,6 @@ transform changed the output and by how much.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import time
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
@@ -189,7 +187,7 @@ def _transform(image: np.ndarray, mask: np.ndarray, name: str) -> tuple[np.ndarr
 
 
 def _run_all(source: str, pairs: list[tuple[np.ndarray, np.ndarray]], ids: list[str],
-             key: str | None, limits: Any) -> tuple[list[dict[str, float]], list[str]]:
+             limits: Any) -> tuple[list[dict[str, float]], list[str]]:
     """Run the extractor on every pair in one sandbox child; return features and failure texts."""
     from sandbox import ExtractorRunner, Outcome
 
@@ -241,7 +239,7 @@ def run_criterion_tests(source: str, item: Any, *, output_key: str | None = None
                              worst_nuisance=None, max_nuisance_rho=gt.max_nuisance_rho,
                              n_phantoms=len(vs.ids))
     pairs = list(zip(vs.images, vs.masks, strict=True))
-    feats, problems = _run_all(source, pairs, vs.ids, output_key, limits)
+    feats, problems = _run_all(source, pairs, vs.ids, limits)
     if problems:
         report.failures = problems[:5] + ([f"... and {len(problems) - 5} more"] if len(problems) > 5 else [])
         report.seconds = time.perf_counter() - started
@@ -306,7 +304,7 @@ def _check_invariance(report: CriterionReport, source: str, key: str, values: np
         for name in TRANSFORMS:
             pairs.append(_transform(vs.images[i], vs.masks[i], name))
             labels.append((i, name))
-    feats, problems = _run_all(source, pairs, [f"{vs.ids[i]}/{t}" for i, t in labels], key, limits)
+    feats, problems = _run_all(source, pairs, [f"{vs.ids[i]}/{t}" for i, t in labels], limits)
     if problems:
         report.failures.extend(problems[:3])
         return
@@ -328,12 +326,3 @@ def _check_invariance(report: CriterionReport, source: str, key: str, values: np
             f"({100 * worst_change:.1f}% relative change, allowed {100 * INVARIANCE_REL_TOL:.0f}%); "
             f"use rotation-invariant measures (no fixed direction, average GLCM angles).")
 
-
-def source_sha256(source: str) -> str:
-    """sha256 of the source text (UTF-8), the identity of an extractor version."""
-    return hashlib.sha256(source.encode("utf-8")).hexdigest()
-
-
-def report_json(report: CriterionReport) -> str:
-    """Stable JSON text of a report."""
-    return json.dumps(report.to_dict(), sort_keys=True, default=float)

@@ -169,3 +169,18 @@ def test_dask_local_cluster_matches_local_path(dataset_dir, tiny_library):
     assert len(refused) == 6
     assert set(refused["outcome"]) == {"rejected"}
     assert on_dask.frame["t_env_size"].isna().all()
+
+
+@pytest.mark.slow
+def test_dask_scheduler_address_path(dataset_dir, tiny_library):
+    """``dask="tcp://..."`` connects to an existing scheduler (here a LocalCluster we start)."""
+    distributed = pytest.importorskip("distributed")
+    import dask
+
+    with dask.config.set({"distributed.worker.daemon": False}), \
+            distributed.LocalCluster(n_workers=1, threads_per_worker=1, dashboard_address=None,
+                                     silence_logs=40) as cluster:
+        remote = extract(dataset_dir, library=tiny_library, progress=False, cache=False,
+                         dask=cluster.scheduler_address)
+    local = extract(dataset_dir, library=tiny_library, progress=False, cache=False)
+    pd.testing.assert_frame_equal(local.frame, remote.frame)
