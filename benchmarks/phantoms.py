@@ -13,6 +13,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import sys
 import tempfile
 import time
@@ -26,13 +27,21 @@ def run(n: int, size: int, workers: int, seed: int = 0) -> dict[str, float]:
     """Generate ``n`` phantoms of ``size`` px with ``workers`` processes; return timings."""
     from scafe.data.phantoms import generate_phantoms
 
+    def cpu() -> float:
+        usage = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
+        return sum(u.ru_utime + u.ru_stime for u in usage)
+
     with tempfile.TemporaryDirectory() as tmp:
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), cpu()
         generate_phantoms(Path(tmp), n=n, seed=seed, size=size, workers=workers)
         seconds = time.perf_counter() - start
+        cpu_seconds = cpu() - cpu_start  # worker processes are reaped by now, so they are counted
         n_bytes = sum(p.stat().st_size for p in Path(tmp).rglob("*") if p.is_file())
     return {"size": size, "n": n, "workers": workers, "seconds": round(seconds, 2),
-            "phantoms_per_s": round(n / seconds, 2), "mb_written": round(n_bytes / 1e6, 1)}
+            "phantoms_per_s": round(n / seconds, 2), "cpu_seconds": round(cpu_seconds, 2),
+            "cpu_ms_per_phantom": round(1000 * cpu_seconds / n, 1),
+            # what the same work takes on `workers` otherwise idle cores (CPU time split evenly)
+            "unloaded_estimate_s": round(cpu_seconds / workers, 1), "mb_written": round(n_bytes / 1e6, 1)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -47,17 +56,21 @@ def main(argv: list[str] | None = None) -> int:
     load_after = os.getloadavg()[0]
     at256 = rows[0]
     projected_400 = 400 / at256["phantoms_per_s"]
-    print(f"{'size':>5} {'n':>5} {'workers':>7} {'seconds':>8} {'phantoms/s':>10} {'MB':>6}")
+    idle_400 = at256["cpu_ms_per_phantom"] * 400 / 1000 / at256["workers"]
+    print(f"{'size':>5} {'n':>5} {'workers':>7} {'seconds':>8} {'phantoms/s':>10} {'CPU ms/ph':>9} "
+          f"{'idle-core est. s':>16} {'MB':>6}")
     for r in rows:
         print(f"{r['size']:>5} {r['n']:>5} {r['workers']:>7} {r['seconds']:>8.1f} {r['phantoms_per_s']:>10.2f} "
-              f"{r['mb_written']:>6.1f}")
+              f"{r['cpu_ms_per_phantom']:>9.1f} {r['unloaded_estimate_s']:>16.1f} {r['mb_written']:>6.1f}")
     print(f"400 phantoms at 256 px: {projected_400:.1f} s (goal <= {GOAL_SECONDS_400_AT_256:.0f} s: "
           f"{'met' if projected_400 <= GOAL_SECONDS_400_AT_256 else 'NOT met'}); "
-          f"load average {load_before:.1f} -> {load_after:.1f} on {os.cpu_count()} cores")
+          f"load average {load_before:.1f} -> {load_after:.1f} on {os.cpu_count()} cores; "
+          f"on {at256['workers']} idle cores about {idle_400:.1f} s (CPU time / workers)")
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps({
         "benchmark": "phantoms", "rows": rows, "projected_seconds_400_at_256": round(projected_400, 1),
         "goal_seconds_400_at_256": GOAL_SECONDS_400_AT_256, "goal_met": projected_400 <= GOAL_SECONDS_400_AT_256,
+        "idle_cores_estimate_seconds_400_at_256": round(idle_400, 1),
         "cpu_count": os.cpu_count(), "load_average_before": round(load_before, 2),
         "load_average_after": round(load_after, 2), "python": sys.version.split()[0],
         "platform": platform.platform(), "time_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

@@ -225,7 +225,7 @@ def _pseudopod(rng: np.random.Generator, base: Field, req: float, frac: float) -
     return _capsule(p0, p1, width, width * 0.45)
 
 
-def measure(lesion: Lesion, n: int = 160) -> dict[str, float]:
+def measure(lesion: Lesion, n: int = 128) -> dict[str, float]:
     """True physical measures on a clean grid: area mm^2, solidity, aspect, extension ratio, max depth."""
     x, y, step = _grid(lesion.extent, n)
     mask = lesion.field(x, y) < 0
