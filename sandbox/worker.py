@@ -45,7 +45,15 @@ _SCALAR_TYPES = frozenset(
 
 
 def _error_reply(exc: BaseException) -> dict[str, Any]:
-    """Classify an exception raised by extractor code into an outcome reply."""
+    """Classify an exception raised by extractor code into an outcome reply (never raises)."""
+    try:
+        return _classify(exc)
+    except Exception as inner:  # noqa: BLE001 - e.g. str() of a 10**5-digit int in the message
+        return {"status": "failed", "error": f"{type(exc).__name__} (message unprintable: {type(inner).__name__})",
+                "line": None}
+
+
+def _classify(exc: BaseException) -> dict[str, Any]:
     tb = exc.__traceback__
     line = None
     while tb is not None:

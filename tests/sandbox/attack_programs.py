@@ -136,3 +136,7 @@ ATTACKS: list[tuple[str, str, set[str]]] = [
     ("async_def", mod(RET, top="async def g():\n    pass"), REJ),
     ("decorator_trick", mod(RET, top="@print\ndef g():\n    pass"), REJ),
 ]
+
+ATTACKS += [
+    ("unprintable_exception", mod("raise ValueError(10 ** 100000)"), {"failed"}),
+]
