@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -149,8 +150,12 @@ def wraparound_failures(values: dict[str, dict[str, float]]) -> list[CheckFailur
     return out
 
 
-def validate(source: str, *, limits: Limits | None = None) -> ValidationReport:
-    """Static policy, contract text checks, then the battery in one jailed child."""
+def validate(source: str, *, limits: Limits | None = None,
+             progress: Callable[[int, int], None] | None = None) -> ValidationReport:
+    """Static policy, contract text checks, then the battery in one jailed child.
+
+    ``progress(done, total)`` is called after each battery image (for a progress bar).
+    """
     start = time.perf_counter()
     limits = limits or Limits()
     runner = ExtractorRunner(source, limits=limits)
@@ -178,6 +183,8 @@ def validate(source: str, *, limits: Limits | None = None) -> ValidationReport:
                                              outcome=Outcome.timeout.value))
                 break
             result = runner.run(item.image, item.mask, noncontiguous=item.noncontiguous, check_inputs=True)
+            if progress is not None:
+                progress(len(report.runs) + 1, len(inputs))
             report.runs.append({"input": item.name, "outcome": result.outcome.value, "seconds": result.seconds})
             if not result.ok:
                 failures.append(_fail_from_run(item.name, result))

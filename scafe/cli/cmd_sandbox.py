@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from scafe.cli._common import EXIT_FAILURE, EXIT_OK, console, stdout
+from scafe.cli._common import EXIT_FAILURE, EXIT_OK, progress_bar, stdout
 
 sandbox_app = typer.Typer(
     name="sandbox",
@@ -68,8 +68,10 @@ def check(
 
     required = tuple(dict.fromkeys([*required_layers_from_env(), *require_layer]))
     limits = Limits(per_image_seconds=per_image_seconds, memory_mb=memory_mb, require_layers=required)
-    with console.status("running the contract battery in the sandbox"):
-        report = validate(source, limits=limits)
+    with progress_bar(transient=True) as bar:
+        task = bar.add_task("contract battery (sandboxed)", total=None)
+        report = validate(source, limits=limits,
+                          progress=lambda done, total: bar.update(task, completed=done, total=total))
     payload: dict = {"status": report.status.value, "error": report.error, "line": report.line,
                      "keys": report.keys, "failures": report.to_dict()["failures"],
                      "seconds": round(report.seconds, 3)}
