@@ -68,7 +68,10 @@ def check(
     from scafe.data.dataset import check_dataset, write_bad_rows
 
     allowed = tuple(x.strip() for x in labels.split(",") if x.strip())
-    bad = check_dataset(path, labels=allowed)
+    with progress_bar(transient=True) as bar:
+        task = bar.add_task("checking rows", total=None)
+        bad = check_dataset(path, labels=allowed,
+                            progress=lambda done, total: bar.update(task, completed=done, total=total))
     if write_bad is not None:
         write_bad_rows(bad, write_bad)
     if not bad:

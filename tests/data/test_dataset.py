@@ -313,3 +313,14 @@ def test_read_dicom(tmp_path: Path, kind: str, photometric: str, bits: int) -> N
     got = read_image(path)
     assert got.shape == (6, 7, 3)
     assert np.array_equal(got, expect)
+
+
+def test_progress_is_reported_per_row(clean: Path) -> None:
+    calls: list[tuple[int, int]] = []
+    load_dataset(clean, progress=lambda done, total: calls.append((done, total)))
+    assert calls == [(1, 3), (2, 3), (3, 3)]
+
+
+def test_custom_label_set(clean: Path) -> None:
+    bad = check_dataset(clean, labels=("keloid",))
+    assert [(b.row, b.reason.split(";")[0]) for b in bad] == [(2, "unknown label 'hypertrophic'")]
