@@ -6,9 +6,11 @@ Stages (each a function below):
    ``D = diag(1, cos tilt)`` (foreshortening of a tilted camera);
 2. height map: the lesion mask blurred (no medial-axis creases), zero at the border and rising
    inwards (a rounded dome for hypertrophic scars, steep sides and a plateau for keloids), scaled
-   to the height ``H = min(H_target, 1.5 * half-width)`` (scars are domes, not fins), plus relief; Lambertian shading ``max(n . l, 0) / sin(elev)`` with
-   a 30 % ambient term and a wrap term for subsurface scattering, a cast shadow (a pixel is shadowed when the surface towards the light rises
-   above the ray ``h(p) + t tan(elev)``) and Blinn-Phong highlights ``k_s gloss (n . h)^60``;
+   to ``H = min(H_target, 1.5 * half-width)`` (scars are domes, not fins), plus relief noise;
+   wrapped-Lambert shading ``(max(n.l + w, 0) / (1 + w)) / ((sin(elev) + w) / (1 + w))`` (w = 0.5
+   for subsurface scattering; flat skin = 1) with a 30 % ambient term; a cast shadow (a pixel is
+   shadowed when the surface towards the light rises above the ray ``h(p) + t tan(elev)``) with a
+   penumbra growing with its length; Blinn-Phong highlights ``1.6 gloss (n.h)^60``;
 3. chromophores: skin melanin from ITA, haemoglobin baseline, texture; lesion melanin scale, central
    and rim haemoglobin solved for the target a* differences, telangiectasia, hair, distractors;
 4. camera: illuminant colour (partly corrected by auto white balance), white-balance error,
