@@ -100,14 +100,25 @@ def make_getattr(allowed_ids: set[int]) -> Callable[..., Any]:
 _INTERNAL_TYPES = (types.ModuleType, types.FrameType, types.CodeType, types.TracebackType, types.CellType)
 
 
-def guarded_getitem(obj: Any, key: Any) -> Any:
-    """``obj[key]``; proxies are not subscriptable, and no item may be a module/frame/code object."""
-    if type(obj) is ModuleProxy:
-        raise _refuse("modules are not subscriptable")
-    value = obj[key]
-    if isinstance(value, _INTERNAL_TYPES):
-        raise _refuse(f"item {key!r} is a {type(value).__name__}; not allowed in extractors")
-    return value
+def make_getitem(allowed_ids: set[int]) -> Callable[[Any, Any], Any]:
+    """Build ``_getitem_``.
+
+    Some library objects turn ``obj["name"]`` into ``getattr(obj, "name")`` (skimage's
+    ``RegionProperties``), so underscore string keys are refused on anything but a dict, and an
+    item may not be a module/frame/code object or a type outside the allowlist.
+    """
+
+    def guarded_getitem(obj: Any, key: Any) -> Any:
+        if type(obj) is ModuleProxy:
+            raise _refuse("modules are not subscriptable")
+        if type(key) is str and key.startswith("_") and not isinstance(obj, dict):
+            raise _refuse(f"item {key!r}: keys starting with '_' are not allowed on {type(obj).__name__}")
+        value = obj[key]
+        if isinstance(value, _INTERNAL_TYPES) or (isinstance(value, type) and id(value) not in allowed_ids):
+            raise _refuse(f"item {key!r} is a {type(value).__name__}; not allowed in extractors")
+        return value
+
+    return guarded_getitem
 
 
 def guarded_write(obj: Any) -> Any:
@@ -203,11 +214,12 @@ def safe_builtins() -> dict[str, Any]:
 
 def restricted_globals() -> dict[str, Any]:
     """Fresh globals for one extractor module (after its proxies have been preloaded)."""
+    ids = allowed_value_ids()
     return {
         "__builtins__": safe_builtins(),
         "__name__": "extractor",
-        "_getattr_": make_getattr(allowed_value_ids()),
-        "_getitem_": guarded_getitem,
+        "_getattr_": make_getattr(ids),
+        "_getitem_": make_getitem(ids),
         "_write_": guarded_write,
         "_getiter_": iter,
         "_iter_unpack_sequence_": guarded_iter_unpack_sequence,

@@ -140,3 +140,10 @@ ATTACKS: list[tuple[str, str, set[str]]] = [
 ATTACKS += [
     ("unprintable_exception", mod("raise ValueError(10 ** 100000)"), {"failed"}),
 ]
+
+ATTACKS += [
+    ("regionprops_getitem_dunder", mod('p = measure.regionprops(measure.label(mask))[0]\nc = p["__class__"]\n'
+                                       'return {"x": 1.0}', "from skimage import measure"), REJ),
+    ("regionprops_getitem_private", mod('p = measure.regionprops(measure.label(mask))[0]\nc = p["_cache"]\n'
+                                        'return {"x": 1.0}', "from skimage import measure"), REJ),
+]

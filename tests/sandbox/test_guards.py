@@ -39,12 +39,18 @@ def test_getattr_allows_ordinary_attributes(getattr_) -> None:
     assert getattr_(get_proxy("numpy").linalg, "norm") is np.linalg.norm
 
 
-def test_getitem_refuses_modules_and_frames() -> None:
+def test_getitem_refuses_modules_frames_types_and_private_keys() -> None:
+    getitem = guards.make_getitem(set())
     with pytest.raises(guards.PolicyViolation):
-        guards.guarded_getitem({"m": sys}, "m")
+        getitem({"m": sys}, "m")
     with pytest.raises(guards.PolicyViolation):
-        guards.guarded_getitem([sys._getframe()], 0)
-    assert guards.guarded_getitem([1, 2], 1) == 2
+        getitem([sys._getframe()], 0)
+    with pytest.raises(guards.PolicyViolation):
+        getitem([int], 0)
+    with pytest.raises(guards.PolicyViolation):
+        getitem(np.zeros(1, dtype=[("_x", "f8")]), "_x")
+    assert getitem([1, 2], 1) == 2
+    assert getitem({"_private": 3}, "_private") == 3  # plain dict keys are data
 
 
 def test_write_guard_allows_arrays_dicts_lists_only() -> None:
