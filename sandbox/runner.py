@@ -338,9 +338,12 @@ class ExtractorRunner:
 
     def _death_result(self, status: dict[str, Any]) -> RunResult:
         sig = int(status.get("signal") or 0)
-        if sig in (signal.SIGXCPU, signal.SIGKILL):
+        if sig == signal.SIGXCPU:
             return RunResult(Outcome.resource_limit, error=f"the child exceeded its CPU budget of "
-                             f"{self.limits.total_seconds:g} s (signal {signal.Signals(sig).name})")
+                             f"{self.limits.total_seconds:g} s (SIGXCPU)")
+        if sig == signal.SIGKILL:
+            return RunResult(Outcome.resource_limit, error=f"the child was killed (SIGKILL): its CPU hard limit "
+                             f"({self.limits.total_seconds:g} s + 1) or the kernel's out-of-memory killer")
         if sig == signal.SIGXFSZ:
             return RunResult(Outcome.resource_limit, error="the child tried to write a file (file size limit 0)")
         name = signal.Signals(sig).name if sig else f"exit code {status.get('exitcode')}"
