@@ -17,6 +17,8 @@ from pathlib import Path
 #: extractor name -> criterion item it answers ("scale/item" in prompts/criteria/).
 REFERENCE: dict[str, str] = {
     "vss_vascularity": "vss/vascularity",
+    "vss_pigmentation": "vss/pigmentation",
+    "surface_gloss": "manchester/surface",
     "rim_erythema": "jsw_keloid/rim_erythema",
     "colour_mismatch": "manchester/colour",
     "shape_irregularity": "jsw_keloid/shape",

@@ -8,26 +8,27 @@ median blue/red ratio (its diffuse chromaticity, capped at 0.9), the specular pa
   s = (B - k * R) / (1 - k)
 (exact for a neutral illuminant: the diffuse term cancels, the white term remains). With
 S = s smoothed by a Gaussian (sigma = 0.7 px, against single-pixel noise):
-  gloss_specular_peak    = max_lesion S - SKIN_WEIGHT * max_skin S
-      the strongest highlight on the scar, minus part of the strongest glint on normal skin:
-      how strongly the light geometry makes *any* surface glint (a high, frontal light glints on
-      flat skin too) is estimated from the skin and partly taken out. SKIN_WEIGHT = 0.5 was chosen
-      on the validation phantoms (1.0 over-corrects: the skin's own glints are noisy).
-  gloss_specular_raw_peak = max_lesion S
+  gloss_specular_peak    = max_lesion S      (the strongest highlight on the scar)
+  gloss_specular_peak_over_skin = max_lesion S - max_skin S   (beyond the skin's own glints)
   gloss_specular_excess  = fraction of lesion pixels with s > 0.1 * median R minus the same
       fraction on reference skin (glinting area beyond the skin's own)
 Reference skin: outside pixels at or beyond the 60th percentile of outside distances.
+Speed: images larger than WORK_SIZE px on the long side are first reduced by block averaging
+(cv2 INTER_AREA, integer factor round(long side / WORK_SIZE); the mask keeps blocks that are at
+least half lesion, or any lesion block when that would leave none); images up to 383 px are used
+as is.
 Units: linear intensity (about -0.5..1.2) for the peaks; fraction (-1..1) for the excess.
 Empty mask: NaN for all three. Mask covering the whole image (no skin): skin terms taken as 0.
 """
+import cv2
 import numpy as np
 from scipy import ndimage
 
 FAR_QUANTILE = 0.6
+WORK_SIZE = 256
 SMOOTH_SIGMA = 0.7
-SKIN_WEIGHT = 0.5
 GLINT_FRACTION = 0.1
-KEYS = ("gloss_specular_peak", "gloss_specular_raw_peak", "gloss_specular_excess")
+KEYS = ("gloss_specular_peak", "gloss_specular_peak_over_skin", "gloss_specular_excess")
 
 
 def specular(lin, region):
@@ -39,11 +40,29 @@ def specular(lin, region):
     return float(spec[region].max()), glint
 
 
+def reduce(image, mask):
+    """Block-average the image (float RGB 0..1) and mask down to about WORK_SIZE px."""
+    height, width = mask.shape
+    factor = max(1, int(round(max(height, width) / WORK_SIZE)))
+    if factor == 1 or height < 2 * factor or width < 2 * factor:
+        return np.asarray(image).astype("float64") / 255.0, mask
+    h = (height // factor) * factor
+    w = (width // factor) * factor
+    size = (w // factor, h // factor)
+    # INTER_AREA with an integer factor is an exact block mean (and fast on uint8)
+    small = cv2.resize(np.ascontiguousarray(image[:h, :w]), size, interpolation=cv2.INTER_AREA)
+    share = cv2.resize(mask[:h, :w].astype("float32"), size, interpolation=cv2.INTER_AREA)
+    small_mask = share >= 0.5
+    if not small_mask.any():
+        small_mask = share > 0
+    return small.astype("float64") / 255.0, small_mask
+
+
 def extract(image, mask):
     lesion = np.asarray(mask, dtype=bool)
     if not lesion.any():
         return {key: float("nan") for key in KEYS}
-    v = np.asarray(image).astype("float64") / 255.0
+    v, lesion = reduce(image, lesion)
     lin = np.where(v <= 0.04045, v / 12.92, ((v + 0.055) / 1.055) ** 2.4)
     peak, glint = specular(lin, lesion)
     outside = ~lesion
@@ -54,7 +73,7 @@ def extract(image, mask):
         skin = outside & (distance >= np.quantile(distance[outside], FAR_QUANTILE))
         skin_peak, skin_glint = specular(lin, skin)
     return {
-        "gloss_specular_peak": peak - SKIN_WEIGHT * skin_peak,
-        "gloss_specular_raw_peak": peak,
+        "gloss_specular_peak": peak,
+        "gloss_specular_peak_over_skin": peak - skin_peak,
         "gloss_specular_excess": glint - skin_glint,
     }
