@@ -83,6 +83,22 @@ def check(
     raise typer.Exit(EXIT_FAILURE)
 
 
+@data_app.command("sheet")
+def sheet(
+    path: Path = typer.Argument(..., help="Dataset folder (holding manifest.csv) or a manifest CSV file."),
+    out: Path = typer.Option(Path("contact_sheet.png"), "--out", "-o", help="PNG file to write."),
+    limit: int = typer.Option(48, "--limit", min=1, help="Show at most this many rows (manifest order)."),
+    tile: int = typer.Option(192, "--tile", min=32, help="Side of each thumbnail in pixels."),
+    columns: int = typer.Option(8, "--columns", min=1, help="Thumbnails per row."),
+) -> None:
+    """Write a PNG grid of a dataset's images with the masks outlined (green), to look at it."""
+    from scafe.data.contact_sheet import write_contact_sheet
+    from scafe.data.dataset import resolve_manifest
+
+    written = write_contact_sheet(resolve_manifest(path), out, limit=limit, tile=tile, columns=columns)
+    stdout.print(f"contact sheet: {written}")
+
+
 def register(app: typer.Typer) -> None:
     """Attach ``scafe phantoms`` and ``scafe data ...`` to the root app."""
     app.command("phantoms")(phantoms)

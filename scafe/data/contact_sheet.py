@@ -10,6 +10,7 @@ from PIL import Image, ImageDraw
 from scipy import ndimage
 
 from scafe.data.images import read_image, read_mask
+from scafe.errors import DataError
 
 LESION_RGB = (40, 255, 40)
 WOUND_RGB = (60, 160, 255)
@@ -32,19 +33,26 @@ def _load(path: Path, size: int, binary: bool) -> np.ndarray:
 def write_contact_sheet(manifest: Path, out: Path, *, limit: int = 48, tile: int = 192, columns: int = 8) -> Path:
     """Tile the first ``limit`` rows of ``manifest`` into ``out`` with outlines and labels.
 
-    Lesion outline green, wound outline blue (phantoms only), distractor outlines yellow.
+    Lesion outline green, wound outline blue (phantoms only), distractor outlines yellow; a row
+    whose image or mask cannot be read is a dark red tile.
     """
     root = Path(manifest).parent  # relative paths are relative to the manifest, as in datasets
     with Path(manifest).open(newline="") as fh:
         rows = list(csv.DictReader(fh))[:limit]
+    if not rows:
+        raise DataError(f"{manifest} has no rows to show.")
     columns = max(1, min(columns, len(rows)))
     n_rows = -(-len(rows) // columns)
     sheet = Image.new("RGB", (columns * tile, n_rows * (tile + 14)), (24, 24, 24))
     draw = ImageDraw.Draw(sheet)
     for k, row in enumerate(rows):
-        img = _load(root / row["image"], tile, False).copy()
-        if row.get("mask"):
-            img[outline(_load(root / row["mask"], tile, True))] = LESION_RGB
+        try:
+            img = _load(root / row["image"], tile, False).copy()
+            if row.get("mask"):
+                img[outline(_load(root / row["mask"], tile, True))] = LESION_RGB
+        except DataError:  # a bad row is shown as a red tile; `scafe data check` says why
+            img = np.zeros((tile, tile, 3), np.uint8)
+            img[...] = (120, 0, 0)
         if row.get("wound"):
             img[outline(_load(root / row["wound"], tile, True))] = WOUND_RGB
         for rel in filter(None, (row.get("distractors") or "").split(";")):

@@ -324,3 +324,14 @@ def test_progress_is_reported_per_row(clean: Path) -> None:
 def test_custom_label_set(clean: Path) -> None:
     bad = check_dataset(clean, labels=("keloid",))
     assert [(b.row, b.reason.split(";")[0]) for b in bad] == [(2, "unknown label 'hypertrophic'")]
+
+
+def test_cli_data_sheet(tmp_path: Path, clean: Path) -> None:
+    from scafe.cli import main
+
+    out = tmp_path / "sheet.png"
+    assert main(["data", "sheet", str(clean.parent), "--out", str(out), "--tile", "48", "--columns", "2"]) == 0
+    assert Image.open(out).size == (96, 2 * (48 + 14))
+    bad_root = tmp_path / "bad"
+    bad_root.mkdir()
+    assert main(["data", "sheet", str(_bad_dataset(bad_root)), "--out", str(tmp_path / "b.png")]) == 0
