@@ -1,6 +1,6 @@
 """Phantom generation speed: phantoms per second at 256 and 512 px (goal: 400 at 256 px in <= 60 s).
 
-Usage: ``python benchmarks/phantoms.py [--n256 400] [--n512 100] [--workers 2]``
+Usage: ``python benchmarks/phantoms.py [--n256 400] [--n512 100] [--workers 2] [--json PATH]``
 
 Times ``generate_phantoms`` end to end (rendering, PNG writing, manifest) into a temporary folder,
 prints a table and writes ``benchmarks/results/phantoms.json``. The machine's load average is
@@ -50,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n256", type=int, default=400, help="phantoms at 256 px")
     parser.add_argument("--n512", type=int, default=100, help="phantoms at 512 px")
     parser.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
+    parser.add_argument("--json", type=Path, default=RESULTS, help=f"where to write the JSON (default {RESULTS})")
     args = parser.parse_args(argv)
     load_before = os.getloadavg()[0]
     rows = [run(args.n256, 256, args.workers), run(args.n512, 512, args.workers)]
@@ -66,8 +67,8 @@ def main(argv: list[str] | None = None) -> int:
           f"{'met' if projected_400 <= GOAL_SECONDS_400_AT_256 else 'NOT met'}); "
           f"load average {load_before:.1f} -> {load_after:.1f} on {os.cpu_count()} cores; "
           f"on {at256['workers']} idle cores about {idle_400:.1f} s (CPU time / workers)")
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps({
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps({
         "benchmark": "phantoms", "rows": rows, "projected_seconds_400_at_256": round(projected_400, 1),
         "goal_seconds_400_at_256": GOAL_SECONDS_400_AT_256, "goal_met": projected_400 <= GOAL_SECONDS_400_AT_256,
         "idle_cores_estimate_seconds_400_at_256": round(idle_400, 1),
@@ -75,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         "load_average_after": round(load_after, 2), "python": sys.version.split()[0],
         "platform": platform.platform(), "time_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }, indent=2) + "\n")
-    print(f"wrote {RESULTS}")
+    print(f"wrote {args.json}")
     return 0
 
 

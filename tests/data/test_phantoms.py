@@ -234,3 +234,15 @@ def test_contact_sheet_reads_user_masks_in_any_encoding(tmp_path: Path) -> None:
     out = write_contact_sheet(tmp_path / "manifest.csv", tmp_path / "sheet.png", tile=40)
     sheet = np.asarray(Image.open(out).convert("RGB"))
     assert (sheet == np.array([40, 255, 40], np.uint8)).all(axis=2).sum() > 40
+
+
+def test_benchmark_script_runs_and_writes_json(tmp_path: Path, project_root: Path) -> None:
+    import json
+    import runpy
+
+    module = runpy.run_path(str(project_root / "benchmarks" / "phantoms.py"))
+    out = tmp_path / "bench.json"
+    assert module["main"](["--n256", "3", "--n512", "1", "--workers", "1", "--json", str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert [r["size"] for r in result["rows"]] == [256, 512]
+    assert all(r["phantoms_per_s"] > 0 and r["cpu_ms_per_phantom"] > 0 for r in result["rows"])
