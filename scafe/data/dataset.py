@@ -126,7 +126,13 @@ def _size_reason(image_hw: tuple[int, ...], mask_hw: tuple[int, ...]) -> str:
 
 def _resolve(root: Path, value: str) -> Path:
     p = Path(value).expanduser()
-    return p if p.is_absolute() else root / p
+    p = p if p.is_absolute() else root / p
+    if not p.exists() and "\\" in value:  # a manifest written on Windows (img\a.png)
+        alt = Path(value.replace("\\", "/")).expanduser()
+        alt = alt if alt.is_absolute() else root / alt
+        if alt.exists():
+            return alt
+    return p
 
 
 def _check_row(root: Path, row: pd.Series, labels: Sequence[str]) -> list[str]:

@@ -335,3 +335,29 @@ def test_cli_data_sheet(tmp_path: Path, clean: Path) -> None:
     bad_root = tmp_path / "bad"
     bad_root.mkdir()
     assert main(["data", "sheet", str(_bad_dataset(bad_root)), "--out", str(tmp_path / "b.png")]) == 0
+
+
+def test_windows_separators_in_the_manifest(tmp_path: Path) -> None:
+    row = _good_pair(tmp_path, "w")
+    row["image"] = row["image"].replace("/", "\\")
+    row["mask"] = row["mask"].replace("/", "\\")
+    ds = load_dataset(_manifest(tmp_path, [row]))
+    assert ds.cases[0].image_path.name == "w.png"
+
+
+@settings(max_examples=60, deadline=None)
+@given(values=st.lists(st.sampled_from([0, 1, 2, 127, 255]), min_size=1, max_size=3, unique=True),
+       seed=st.integers(0, 1000))
+def test_mask_values_property(tmp_path_factory: pytest.TempPathFactory, values: list[int], seed: int) -> None:
+    """A mask is accepted iff its values are {0}, {1}, {255}, {0, 1} or {0, 255}; then True = nonzero."""
+    rng = np.random.default_rng(seed)
+    arr = rng.choice(np.array(values, np.uint8), size=(7, 9))
+    path = tmp_path_factory.mktemp("m") / "m.png"
+    Image.fromarray(arr).save(path)
+    present = set(np.unique(arr).tolist())
+    acceptable = present in ({0}, {1}, {255}, {0, 1}, {0, 255})
+    if acceptable:
+        assert np.array_equal(read_mask(path), arr != 0)
+    else:
+        with pytest.raises(DataError, match="not binary"):
+            read_mask(path)
