@@ -1,10 +1,14 @@
 """Sandbox for LLM-written feature extractors (imports nothing from ``scafe`` or ``agents``).
 
 Public API (see docs/CONTRACTS.md): :class:`Outcome`, :class:`Limits`, :class:`RunResult`,
-:class:`ExtractorRunner`, :func:`validate` -> :class:`ValidationReport`, :func:`layers_info`.
+:class:`ExtractorRunner`, :func:`validate` -> :class:`ValidationReport`, :func:`layers_info`,
+:func:`check_source`. Names that need numpy are loaded on first use, so ``sandbox.server`` can
+start the fork server before the host has paid for its own numpy import.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from sandbox.errors import (
     InputError,
@@ -14,7 +18,6 @@ from sandbox.errors import (
     ServerError,
     TransportError,
 )
-from sandbox.runner import ExtractorRunner, Limits, Outcome, RunResult
 from sandbox.static import StaticResult, check_source
 
 __all__ = [
@@ -36,15 +39,24 @@ __all__ = [
     "validate",
 ]
 
+_LAZY = {
+    "ExtractorRunner": "sandbox.runner",
+    "Limits": "sandbox.runner",
+    "Outcome": "sandbox.runner",
+    "RunResult": "sandbox.runner",
+    "validate": "sandbox.battery",
+    "ValidationReport": "sandbox.battery",
+    "CheckFailure": "sandbox.battery",
+    "layers_info": "sandbox.info",
+}
 
-def __getattr__(name: str):
-    # battery/info import numpy-heavy helpers; load them on first use only
-    if name in ("validate", "ValidationReport", "CheckFailure"):
-        from sandbox import battery
 
-        return getattr(battery, name)
-    if name == "layers_info":
-        from sandbox.info import layers_info
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'sandbox' has no attribute {name!r}")
+    import importlib
 
-        return layers_info
-    raise AttributeError(f"module 'sandbox' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # cache: later lookups are plain attribute reads
+    return value

@@ -8,15 +8,9 @@ dies is replaced by a fresh fork on the next call. Nothing a child sends is unpi
 
 from __future__ import annotations
 
-import atexit
-import json
 import os
 import signal
 import socket
-import subprocess
-import sys
-import tempfile
-import threading
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -33,6 +27,7 @@ from sandbox.errors import (
     ServerError,
     TransportError,
 )
+from sandbox.server import _SERVER_ENV, ForkServer, fork_server  # noqa: F401 - re-exported
 from sandbox.static import StaticResult, check_source
 
 
@@ -120,78 +115,6 @@ class RunResult:
         data = asdict(self)
         data["outcome"] = self.outcome.value
         return data
-
-
-_SERVER_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONHASHSEED": "0"}
-
-
-class ForkServer:
-    """Client of one pre-imported fork server process (one per host process)."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        host_end, server_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        debug = os.environ.get("SCAFE_SANDBOX_DEBUG") == "1"
-        self.proc = subprocess.Popen(
-            [sys.executable, "-I", "-m", "sandbox.worker", str(server_end.fileno())],
-            env=dict(_SERVER_ENV),  # no API keys, no proxies, nothing of the host's environment
-            pass_fds=(server_end.fileno(),),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=None if debug else subprocess.DEVNULL,
-            cwd=tempfile.gettempdir(),
-            start_new_session=True,
-        )
-        server_end.close()
-        self.ctrl = host_end
-        self.pid = os.getpid()
-
-    def request(self, message: dict[str, Any], fd: int | None = None) -> dict[str, Any]:
-        """Send one control message (optionally passing ``fd``) and return the reply."""
-        data = json.dumps(message).encode()
-        with self.lock:
-            try:
-                if fd is None:
-                    self.ctrl.send(data)
-                else:
-                    socket.send_fds(self.ctrl, [data], [fd])
-                reply = self.ctrl.recv(1 << 16)
-            except OSError as exc:
-                raise ServerError(f"sandbox fork server is gone ({exc}); it is restarted on the next runner") from exc
-        if not reply:
-            raise ServerError("sandbox fork server closed its socket; see SCAFE_SANDBOX_DEBUG=1 for its stderr")
-        return json.loads(reply)
-
-    def alive(self) -> bool:
-        """True while the server process runs."""
-        return self.proc.poll() is None
-
-    def shutdown(self) -> None:
-        """Stop the server (its children notice EOF on their own sockets)."""
-        try:
-            self.ctrl.close()
-            self.proc.wait(timeout=2)
-        except (OSError, subprocess.TimeoutExpired):
-            self.proc.kill()
-
-
-_server: ForkServer | None = None
-_server_lock = threading.Lock()
-
-
-def fork_server() -> ForkServer:
-    """The fork server of this host process, started on first use (and after a host fork)."""
-    global _server
-    with _server_lock:
-        if _server is None or _server.pid != os.getpid() or not _server.alive():
-            _server = ForkServer()
-        return _server
-
-
-@atexit.register
-def _stop_server() -> None:
-    if _server is not None and _server.pid == os.getpid():
-        _server.shutdown()
 
 
 def _check_pair(image: Any, mask: Any) -> tuple[np.ndarray, np.ndarray]:

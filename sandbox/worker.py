@@ -6,7 +6,8 @@ socket (``SOCK_SEQPACKET``, one JSON message each way):
 
 * ``{"op": "spawn", "source", "modules", "memory_mb", "cpu_seconds"}`` + one passed fd (the
   child's end of a fresh stream socket) -> ``{"pid": N}``;
-* ``{"op": "reap", "pid": N}`` -> ``{"pid", "exitcode", "signal"}`` (waits for that child).
+* ``{"op": "reap", "pid": N}`` -> ``{"pid", "exitcode", "signal"}`` (waits for that child);
+* ``{"op": "preload", "modules"}`` -> ``{"ok": true}`` (import ahead of a spawn).
 
 The child applies :func:`sandbox.jail.harden`, compiles and executes the module body with the
 restricted globals, reports ``ready`` with its layer status, then answers ``run`` frames until
@@ -185,6 +186,12 @@ def server_main(ctrl_fd: int) -> None:
             reply = _spawn(ctrl, fds[0], request)
         elif request.get("op") == "reap":
             reply = _reap(int(request["pid"]))
+        elif request.get("op") == "preload":
+            try:
+                preload(request.get("modules", []))
+                reply = {"ok": True}
+            except ImportError as exc:
+                reply = {"error": str(exc)}
         else:
             for fd in fds:
                 os.close(fd)

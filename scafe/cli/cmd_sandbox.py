@@ -62,6 +62,14 @@ def check(
         source = file.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise UsageError(f"{str(file)!r} is not UTF-8 text ({exc}); save it as UTF-8.") from exc
+    # Start the fork server and its scipy/skimage imports first: they run while this process
+    # imports numpy and builds the battery images (sandbox.server itself needs no numpy).
+    from sandbox import check_source
+    from sandbox.server import fork_server
+
+    static = check_source(source)
+    if static.ok:
+        fork_server().prefetch(static.modules)
     from sandbox import Limits, validate
     from sandbox.battery import features_for
     from sandbox.runner import required_layers_from_env
