@@ -208,3 +208,22 @@ def test_missing_required_layer_raises_with_the_reason(monkeypatch: pytest.Monke
     with pytest.raises(LayerUnavailable, match="kernel built without seccomp"):
         runner.start()
     assert runner._pid is None  # the child that reported it was killed and reaped
+
+
+def test_prefetch_replies_are_drained_before_the_next_request() -> None:
+    server = fork_server()
+    server.prefetch({"scipy.ndimage", "skimage.color"})
+    server.prefetch(["numpy"])
+    image, mask = small_pair()
+    with ExtractorRunner(CANARY_SOURCE) as runner:
+        assert runner.run(image, mask).features == canary_reference(image, mask)
+    assert server.pending == 0
+
+
+def test_importing_the_server_client_does_not_import_numpy() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, sandbox.server; print('numpy' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
