@@ -70,8 +70,11 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=RESULTS / "quality.json", help="JSON to write.")
     parser.add_argument("--reports", type=Path, default=Path(tempfile.gettempdir()) / "scafe-quality",
                         help="Where each profile's report.html goes (not committed).")
+    parser.add_argument("--merge", action="store_true", help="Keep the other profiles already in --out.")
     args = parser.parse_args()
     doc: dict = {"profiles": {}}  # exactly the shape issue 6 fixes; goals are recomputed from it
+    if args.merge and args.out.is_file():  # e.g. re-run one profile and keep the other
+        doc = {"profiles": json.loads(args.out.read_text())["profiles"]}
     for profile in args.profiles.split(","):
         config = replace(DEFAULT, n_pool=args.n, n_test=args.n, size=args.size, repeats=args.repeats, profile=profile)
         started = time.perf_counter()

@@ -40,14 +40,15 @@ def _explanatory_model(run: Any):
 
 
 def _gallery(run: Any, model: Any, k: int = 8) -> str:
-    """Three confident keloids, three hypertrophic scars, and the model's worst mistakes (up to 2)."""
+    """The first keloids and hypertrophic scars of the test set, then the model's worst mistakes (up to 2)."""
     test = run.test
     y = test.cases.y
     p_all = model.predict_proba(test.cases.library)[:, 1]
     wrong = np.flatnonzero((p_all >= 0.5) != (y == 1))
     wrong = wrong[np.argsort(-np.abs(p_all[wrong] - 0.5))][:2]
     rest = (k - len(wrong)) // 2
-    picks = [*np.flatnonzero(y == 1)[:rest], *np.flatnonzero(y == 0)[:rest], *wrong]
+    others = np.setdiff1d(np.arange(len(y)), wrong)  # no case twice
+    picks = [*others[y[others] == 1][:rest], *others[y[others] == 0][:rest], *wrong]
     X = test.cases.library.iloc[picks]
     probs = p_all[picks]
     expl = model.explain(X, top=3)
