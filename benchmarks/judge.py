@@ -1,8 +1,8 @@
 """Benchmark: the segmentation judge on the phantom QA benchmark, plus its speed.
 
-Quality (the default benchmark of ``scafe judge-bench``: 40 phantoms, seed 0, 256 px; phantoms
-0-19 train the learned QC and are the only data the rule thresholds were fitted on, phantoms
-20-39 are the test split every method is scored on):
+Quality (the default benchmark of ``scafe judge-bench``: 80 phantoms, seed 0, 256 px; phantoms
+0-39 train the learned QC and are the only data the rule thresholds were fitted on, phantoms
+40-79 are the test split every method is scored on):
 
 - ``rules`` (goal accuracy >= 0.85) and ``descriptors+xgboost`` (goal >= 0.95): accuracy,
   balanced accuracy, AUC, per-failure-mode recall;
@@ -21,7 +21,7 @@ Speed:
 The rule thresholds suggested by ``fit_thresholds`` on the train split are printed next to the
 committed values of ``scar.yaml``.
 
-Usage: ``python benchmarks/judge.py [--n 40] [--seed 0] [--size 256] [--speed-n 8]
+Usage: ``python benchmarks/judge.py [--refit] [--n 80] [--seed 0] [--size 256] [--speed-n 8]
 [--base-url URL --model M --llm-limit 40]``; writes ``benchmarks/results/judge.json``.
 """
 
@@ -123,7 +123,7 @@ def _fmt(value: Any) -> str:
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     """Run the benchmark, print the tables, write ``benchmarks/results/judge.json``."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=40, help="phantoms (first half train, second half test)")
+    parser.add_argument("--n", type=int, default=80, help="phantoms (first half train, second half test)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--speed-n", type=int, default=8, help="512x512 phantoms for the descriptor timing")

@@ -123,7 +123,7 @@ def judge(
 
 def judge_bench(
     out: Path = typer.Option(..., "--out", "-o", help="Output folder for metrics.json and report.html."),
-    n: int = typer.Option(40, "--n", help="Number of phantoms (first half train for the learned QC, second half test)."),
+    n: int = typer.Option(80, "--n", help="Number of phantoms (first half train for the learned QC, second half test)."),
     seed: int = typer.Option(0, "--seed", help="Phantom-set seed; the benchmark is a pure function of (n, seed, size)."),
     size: int = typer.Option(256, "--size", help="Phantom side in pixels."),
     target: str = typer.Option("scar", "--target", help="Segmentation target whose YAML holds the rule thresholds."),

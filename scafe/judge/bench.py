@@ -86,7 +86,7 @@ class Benchmark:
 
 
 def build_benchmark(
-    n: int = 40,
+    n: int = 80,
     *,
     seed: int = 0,
     size: int = 256,
