@@ -66,6 +66,9 @@ _FORBIDDEN_VALUE_TYPES = (
 )
 
 
+_DATA_TYPES = (dict, list, tuple, set, frozenset, str, bytes, int, float, complex, bool)
+
+
 def make_getattr(allowed_ids: set[int]) -> Callable[..., Any]:
     """Build ``_getattr_``; ``allowed_ids`` are ids of allowlisted proxy members (types included)."""
 
@@ -89,7 +92,10 @@ def make_getattr(allowed_ids: set[int]) -> Callable[..., Any]:
         if isinstance(value, types.BuiltinFunctionType | types.FunctionType):
             owner = getattr(value, "__self__", None)
             # Module-level functions reached sideways (e.g. posix.system) are refused; bound
-            # methods of ordinary objects (arr.sum) have a non-module __self__ and pass.
+            # methods of ordinary objects (arr.sum) have a non-module __self__ and pass, and so
+            # do classmethods of plain data types (dict.fromkeys, int.from_bytes).
+            if owner in _DATA_TYPES:
+                return value
             if owner is None or isinstance(owner, types.ModuleType | type):
                 raise _refuse(f"attribute {name!r} gives a function outside the allowlist")
         return value

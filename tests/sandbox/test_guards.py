@@ -37,6 +37,7 @@ def test_getattr_allows_ordinary_attributes(getattr_) -> None:
     assert getattr_(arr, "sum")() == 6.0
     assert getattr_(get_proxy("numpy"), "mean") is np.mean
     assert getattr_(get_proxy("numpy").linalg, "norm") is np.linalg.norm
+    assert getattr_(dict, "fromkeys")("ab") == {"a": None, "b": None}
 
 
 def test_getitem_refuses_modules_frames_types_and_private_keys() -> None:
