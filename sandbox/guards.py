@@ -94,7 +94,7 @@ def make_getattr(allowed_ids: set[int]) -> Callable[..., Any]:
             # Module-level functions reached sideways (e.g. posix.system) are refused; bound
             # methods of ordinary objects (arr.sum) have a non-module __self__ and pass, and so
             # do classmethods of plain data types (dict.fromkeys, int.from_bytes).
-            if owner in _DATA_TYPES:
+            if isinstance(owner, type) and owner in _DATA_TYPES:  # never '==' on arrays
                 return value
             if owner is None or isinstance(owner, types.ModuleType | type):
                 raise _refuse(f"attribute {name!r} gives a function outside the allowlist")
