@@ -85,7 +85,7 @@ def check(
                      "seconds": round(report.seconds, 3)}
     if report.ok:
         payload.update(features=report.features or {}, features_on="battery image typical_512x512")
-        payload.pop("error"), payload.pop("line")
+        del payload["error"], payload["line"]
         if image is not None and mask is not None:
             try:
                 from scafe.data.dataset import read_image, read_mask
