@@ -143,6 +143,7 @@ class ExtractorRunner:
         self.last_child_cpu_seconds: float | None = None  # receive + extract CPU of the last call
         self._pid: int | None = None
         self._sock: socket.socket | None = None
+        self._server: ForkServer | None = None  # the server that forked the current child
         self._startup_failure: RunResult | None = None
 
     def __enter__(self) -> ExtractorRunner:
@@ -179,7 +180,7 @@ class ExtractorRunner:
         if "pid" not in reply:
             host_end.close()
             raise ServerError(f"fork server refused to spawn: {reply.get('error')}")
-        self._pid, self._sock = int(reply["pid"]), host_end
+        self._pid, self._sock, self._server = int(reply["pid"]), host_end, server
         ready = self._receive(self.limits.startup_seconds, "start-up")
         self.start_ms = (time.perf_counter() - t0) * 1000.0
         if isinstance(ready, RunResult):
@@ -320,7 +321,10 @@ class ExtractorRunner:
                 continue
             except PermissionError:
                 break
+        server, self._server = self._server, None
+        if server is None or not server.alive():
+            return {}  # its server is gone and took the child with it (parent-death signal)
         try:
-            return fork_server().request({"op": "reap", "pid": pid})
+            return server.request({"op": "reap", "pid": pid})
         except ServerError:
             return {}
