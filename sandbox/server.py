@@ -58,7 +58,7 @@ class ForkServer:
 
     def request(self, message: dict[str, Any], fd: int | None = None) -> dict[str, Any]:
         """Send one control message (optionally passing ``fd``) and return the reply."""
-        data = json.dumps(message).encode()
+        data = json.dumps(message, ensure_ascii=False).encode()  # UTF-8: a 64 KB source stays ~64 KB
         with self.lock:
             try:
                 while self.pending:  # replies to prefetches come first, in order

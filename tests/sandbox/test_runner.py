@@ -227,3 +227,12 @@ def test_importing_the_server_client_does_not_import_numpy() -> None:
     code = "import sys, sandbox.server; print('numpy' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def test_source_at_the_size_cap_with_non_ascii_text_runs() -> None:
+    # 4-byte characters in a comment: the spawn message must stay within the socket buffer
+    source = ('"""Emoji-heavy comment."""\n# ' + "\U0001F600" * 15000 +
+              '\n\ndef extract(image, mask):\n    return {"a": 1.0}\n')
+    image, mask = small_pair()
+    with ExtractorRunner(source) as runner:
+        assert runner.run(image, mask).ok
