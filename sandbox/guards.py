@@ -52,6 +52,7 @@ def extractor_line() -> int | None:
 
 
 def _refuse(reason: str, exc_type: type[Exception] = PolicyViolation) -> Exception:
+    reason = reason if len(reason) <= 500 else reason[:500] + "..."  # names/keys may be huge strings
     VIOLATIONS.append((extractor_line(), reason))
     return exc_type(reason)
 

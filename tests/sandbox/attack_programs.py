@@ -147,3 +147,7 @@ ATTACKS += [
     ("regionprops_getitem_private", mod('p = measure.regionprops(measure.label(mask))[0]\nc = p["_cache"]\n'
                                         'return {"x": 1.0}', "from skimage import measure"), REJ),
 ]
+ATTACKS += [
+    ("huge_private_key", mod('p = measure.regionprops(measure.label(mask))[0]\nc = p["_" + "x" * 10 ** 6]\n'
+                             'return {"x": 1.0}', "from skimage import measure"), REJ),
+]
