@@ -204,7 +204,7 @@ def import_hook(name: str, globals_: Any = None, locals_: Any = None, fromlist: 
     for item in fromlist or ():
         if type(item) is not str or item == "*":
             raise _refuse("'import *' is not allowed", ImportRefused)
-        if item not in leaf._proxy_members:
+        if not leaf.offers(item):
             raise _refuse(f"{name}.{item} is not in the sandbox allowlist", ImportRefused)
     if fromlist:
         return leaf

@@ -34,9 +34,17 @@ class ModuleProxy:
         try:
             return self._proxy_members[attr]
         except KeyError:
-            raise AttributeError(
-                f"{self._proxy_name}.{attr} is not in the sandbox allowlist (see sandbox/policy.py)"
-            ) from None
+            pass
+        sub = f"{self._proxy_name}.{attr}"
+        if type(attr) is str and sub in policy.ALLOWED_MODULES:
+            # allowlisted submodules are built on first use: building every skimage.* proxy
+            # up front would import all of scikit-image for an extractor that uses one part
+            return get_proxy(sub)
+        raise AttributeError(f"{sub} is not in the sandbox allowlist (see sandbox/policy.py)")
+
+    def offers(self, attr: str) -> bool:
+        """True when ``attr`` is an allowlisted member or submodule."""
+        return attr in self._proxy_members or f"{self._proxy_name}.{attr}" in policy.ALLOWED_MODULES
 
     def __setattr__(self, attr: str, value: object) -> None:
         raise AttributeError(f"cannot assign {self._proxy_name}.{attr}: modules are read-only in extractors")
@@ -45,7 +53,9 @@ class ModuleProxy:
         raise AttributeError(f"cannot delete {self._proxy_name}.{attr}: modules are read-only in extractors")
 
     def __dir__(self) -> list[str]:
-        return sorted(self._proxy_members)
+        prefix = self._proxy_name + "."
+        subs = [m[len(prefix):] for m in policy.ALLOWED_MODULES if m.startswith(prefix) and "." not in m[len(prefix):]]
+        return sorted({*self._proxy_members, *subs})
 
     def __repr__(self) -> str:
         return f"<sandboxed module {self._proxy_name}>"
@@ -86,10 +96,6 @@ def get_proxy(name: str) -> ModuleProxy:
             value = value.copy()
             value.flags.writeable = False
         members[member] = value
-    prefix = name + "."
-    for sub in policy.ALLOWED_MODULES:
-        if sub.startswith(prefix) and "." not in sub[len(prefix):]:
-            members[sub[len(prefix):]] = get_proxy(sub)
     proxy = ModuleProxy(name, members)
     _CACHE[name] = proxy
     return proxy

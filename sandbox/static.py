@@ -166,7 +166,7 @@ def _check_import(node: ast.Import | ast.ImportFrom, aliases: dict[str, str], mo
     return None
 
 
-def _check_chain(parts: list[str], aliases: dict[str, str]) -> str | None:
+def _check_chain(parts: list[str], aliases: dict[str, str], modules: set[str]) -> str | None:
     module = aliases.get(parts[0])
     if module is None:
         return None
@@ -174,6 +174,7 @@ def _check_chain(parts: list[str], aliases: dict[str, str]) -> str | None:
         sub = f"{module}.{attr}"
         if sub in policy.ALLOWED_MODULES:
             module = sub
+            modules.add(sub)  # ``skimage.filters.sobel``: the fork server preloads skimage.filters
             continue
         if attr not in policy.ALLOWED_MODULES[module]:
             return f"{module}.{attr} is not in the sandbox allowlist (see sandbox/policy.py)"
@@ -225,7 +226,7 @@ def _walk(tree: ast.Module) -> StaticResult:
         parts = _dotted(node)
         # a module alias that is also rebound (``color = ...``) may name a plain value here;
         # such chains are left to the runtime guard, which refuses module members precisely
-        reason = _check_chain(parts, aliases) if parts and parts[0] not in assigned else None
+        reason = _check_chain(parts, aliases, modules) if parts and parts[0] not in assigned else None
         if reason:
             return _reject(node.lineno, reason)
     return StaticResult(ok=True, modules=modules)

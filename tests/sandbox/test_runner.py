@@ -236,3 +236,16 @@ def test_source_at_the_size_cap_with_non_ascii_text_runs() -> None:
     image, mask = small_pair()
     with ExtractorRunner(source) as runner:
         assert runner.run(image, mask).ok
+
+
+def test_submodule_reached_only_at_run_time_is_built_in_the_child() -> None:
+    # the static layer cannot see through 'm = skimage', so the child builds the proxy itself
+    source = ('"""Dynamic submodule access."""\nimport skimage\n\n\ndef extract(image, mask):\n'
+              '    m = skimage\n    return {"edge_mean": float(m.filters.sobel(m.color.rgb2gray(image)).mean())}\n')
+    image, mask = small_pair()
+    with ExtractorRunner(source) as runner:
+        result = runner.run(image, mask)
+    from skimage import color, filters
+
+    assert result.ok, result
+    assert result.features == {"edge_mean": float(filters.sobel(color.rgb2gray(image)).mean())}

@@ -88,3 +88,12 @@ def test_rebound_alias_is_left_to_the_runtime_guard() -> None:
     source = ('"""d"""\nfrom skimage import color\n\ndef extract(image, mask):\n'
               '    color = image.astype(float)\n    return {"a": float(color.mean())}\n')
     assert check_source(source).ok
+
+
+def test_submodules_reached_by_attribute_are_reported_for_preloading() -> None:
+    source = ('"""d"""\nimport skimage\nimport numpy as np\n\ndef extract(image, mask):\n'
+              '    g = skimage.filters.sobel(skimage.color.rgb2gray(image))\n'
+              '    return {"a": float(np.linalg.norm(g))}\n')
+    result = check_source(source)
+    assert result.ok
+    assert {"skimage.filters", "skimage.color", "numpy.linalg"} <= result.modules
