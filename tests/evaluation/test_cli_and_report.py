@@ -128,3 +128,25 @@ def test_evaluate_command_writes_metrics_and_report(tiny_phantoms, tmp_path, cap
 def test_evaluate_command_rejects_bad_sizes(tiny_phantoms, capsys) -> None:
     assert main(["evaluate", "--data", str(tiny_phantoms), "--test", str(tiny_phantoms), "--sizes", "a,b"]) == 2
     assert "--sizes must be" in capsys.readouterr().err
+
+
+def test_evaluate_runs_llm_image_when_an_endpoint_is_configured(tiny_phantoms, tmp_path, monkeypatch) -> None:
+    """Wiring only: the endpoint is the scripted test server (fixed replies, not a model)."""
+    from tests.support.fake_llm import FakeLLMServer, routed
+
+    script = routed([("photograph", ['{"label": "keloid", "confidence": 0.7, "reason": "scripted"}'])])
+    with FakeLLMServer(script) as srv:
+        monkeypatch.setenv("OPENAI_BASE_URL", srv.url)
+        monkeypatch.setenv("SCAFE_MODEL", "scripted-fixture")
+        out = tmp_path / "eval"
+        code = main(["evaluate", "--data", str(tiny_phantoms), "--test", str(tiny_phantoms), "--sizes", "8",
+                     "--repeats", "1", "--methods", "llm-image,oracle", "--out", str(out)])
+        n_requests = len(srv.requests)
+    assert code == 0
+    doc = json.loads((out / "metrics.json").read_text())
+    rows = {(r["method"], r["metric"]): r for r in doc["results"]}
+    assert rows[("llm-image", "sensitivity")]["n_train"] == 0  # zero-shot
+    assert rows[("llm-image", "sensitivity")]["mean"] == 1.0  # always "keloid" in the script
+    assert rows[("llm-image", "specificity")]["mean"] == 0.0
+    assert n_requests == 24  # one per test case (24 ≤ the 100-case cap)
+    assert "llm-image" not in {s["method"] for s in doc["skipped"]}
