@@ -64,7 +64,10 @@ class Limits:
         Wall-clock deadline for one ``extract`` call including transfer (s); past it the child's
         process group is killed (outcome ``timeout``).
     total_seconds : float
-        CPU-time budget of one child over its life (s, ``RLIMIT_CPU``; outcome ``resource_limit``).
+        CPU-time budget of one child (s, ``RLIMIT_CPU``; outcome ``resource_limit``). A runner
+        replaces its child with a fresh fork once half of it is used, so a long extraction
+        never hits the limit by accumulation; only a runaway call does. ``validate`` also uses
+        it as the wall-clock budget of the whole battery.
     memory_mb : int
         Address space a child may add on top of the pre-imported libraries (MiB, ``RLIMIT_AS``).
     startup_seconds : float
@@ -144,6 +147,7 @@ class ExtractorRunner:
         self._pid: int | None = None
         self._sock: socket.socket | None = None
         self._server: ForkServer | None = None  # the server that forked the current child
+        self._child_cpu = 0.0  # CPU seconds the current child has used serving requests
         self._startup_failure: RunResult | None = None
 
     def __enter__(self) -> ExtractorRunner:
@@ -181,6 +185,7 @@ class ExtractorRunner:
             host_end.close()
             raise ServerError(f"fork server refused to spawn: {reply.get('error')}")
         self._pid, self._sock, self._server = int(reply["pid"]), host_end, server
+        self._child_cpu = 0.0
         ready = self._receive(self.limits.startup_seconds, "start-up")
         self.start_ms = (time.perf_counter() - t0) * 1000.0
         if isinstance(ready, RunResult):
@@ -206,6 +211,8 @@ class ExtractorRunner:
             return RunResult(Outcome.rejected, error=self.static.reason, line=self.static.line)
         if self._startup_failure is not None:
             return RunResult(**{**self._startup_failure.__dict__})
+        if self._sock is not None and self._child_cpu > 0.5 * self.limits.total_seconds:
+            self.close()  # recycle: a fresh fork gets a fresh RLIMIT_CPU budget
         if self._sock is None:
             self.start()
             if self._startup_failure is not None:
@@ -225,6 +232,7 @@ class ExtractorRunner:
             return reply
         cpu = reply.get("cpu_seconds")
         self.last_child_cpu_seconds = float(cpu) if isinstance(cpu, int | float) else None
+        self._child_cpu += self.last_child_cpu_seconds or 0.0
         return self._result_from_reply(reply, float(reply.get("seconds", elapsed)))
 
     def run_many(self, pairs: Iterable[tuple[np.ndarray, np.ndarray]]) -> Iterator[RunResult]:

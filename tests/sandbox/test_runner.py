@@ -249,3 +249,19 @@ def test_submodule_reached_only_at_run_time_is_built_in_the_child() -> None:
 
     assert result.ok, result
     assert result.features == {"edge_mean": float(filters.sobel(color.rgb2gray(image)).mean())}
+
+
+def test_long_runs_recycle_the_child_before_its_cpu_budget() -> None:
+    # each call burns ~0.2 s of CPU; the budget is 1 s, so without recycling the 6th call dies
+    source = ('"""CPU burner."""\nimport numpy as np\n\n\ndef extract(image, mask):\n'
+              '    total = 0.0\n    for i in range(40):\n'
+              '        total = total + float(np.sort(np.arange(200000.0)[::-1])[0])\n'
+              '    return {"total": total}\n')
+    image, mask = small_pair()
+    pids = set()
+    with ExtractorRunner(source, limits=Limits(total_seconds=1.0, per_image_seconds=20.0)) as runner:
+        for _ in range(8):
+            result = runner.run(image, mask)
+            assert result.ok, result
+            pids.add(runner._pid)
+    assert len(pids) >= 2
