@@ -21,6 +21,11 @@ from typing import Any
 
 from sandbox.errors import ServerError
 
+# ``-I`` ignores PYTHONPATH and the user site; put this sandbox package's parent first on
+# sys.path so the server runs the same code as the host, installed or not.
+_PACKAGE_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_BOOT = "import sys; sys.path.insert(0, sys.argv[1]); from sandbox.worker import server_main; server_main(int(sys.argv[2]))"
+
 _SERVER_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONHASHSEED": "0"}
 
 
@@ -32,7 +37,7 @@ class ForkServer:
         host_end, server_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         debug = os.environ.get("SCAFE_SANDBOX_DEBUG") == "1"
         self.proc = subprocess.Popen(
-            [sys.executable, "-I", "-m", "sandbox.worker", str(server_end.fileno())],
+            [sys.executable, "-I", "-c", _BOOT, _PACKAGE_PARENT, str(server_end.fileno())],
             env=dict(_SERVER_ENV),  # no API keys, no proxies, nothing of the host's environment
             pass_fds=(server_end.fileno(),),
             stdin=subprocess.DEVNULL,

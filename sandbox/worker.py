@@ -1,4 +1,4 @@
-"""The fork server and the jailed child (run as ``python -I -m sandbox.worker FD``).
+"""The fork server and the jailed child (started by ``sandbox.server`` with ``python -I``).
 
 The host starts this server once (empty environment, ``-I``); it pre-imports numpy and builds
 module proxies on demand, then forks one child per extractor version. Protocol on the control
