@@ -85,6 +85,12 @@ DESCRIPTOR_NAMES: tuple[str, ...] = (
     "ring_delta_b",
     "band_delta_e",
     "self_consistency_dice",
+    "lesion_width_px",
+    "closing_gain",
+    "opening_loss",
+    "closing_gain_wide",
+    "opening_loss_wide",
+    "n_components_closed",
 )
 
 EDGE_TOLERANCE_PX = 2.0  # boundary F1 tolerance; 2 px absorbs blur and the mask's own rasterisation
@@ -256,7 +262,8 @@ def compute_descriptors(image: np.ndarray, mask: np.ndarray) -> dict[str, float]
     area = int(np.count_nonzero(mask))
     out["area_fraction"] = area / float(h * w)
     if area == 0:
-        out.update(n_components=0.0, n_holes=0.0, euler_number=0.0, border_touch=0.0, hole_fraction=0.0)
+        out.update(n_components=0.0, n_holes=0.0, euler_number=0.0, border_touch=0.0, hole_fraction=0.0,
+                   n_components_closed=0.0)
         return out
 
     # Boundary pixels: mask pixels with a 4-neighbour outside the mask (the frame counts as outside).
@@ -271,7 +278,8 @@ def compute_descriptors(image: np.ndarray, mask: np.ndarray) -> dict[str, float]
     neighbourhood_px = max(6.0, 0.3 * r_eq)
     ring_px = max(3.0, 0.25 * r_eq)
     window_px = max(6.0, 0.5 * r_eq)
-    rows, cols = _crop_box(mask, int(math.ceil(max(neighbourhood_px, ring_px, window_px))) + 6)
+    # 0.6 r_eq bounds the widest closing (0.6 w, and w <= r_eq by the isoperimetric inequality).
+    rows, cols = _crop_box(mask, int(math.ceil(max(neighbourhood_px, ring_px, window_px, 0.6 * r_eq))) + 6)
     mask = mask[rows, cols]
     boundary = full_boundary[rows, cols]
     m8 = mask.astype(np.uint8)
@@ -316,6 +324,8 @@ def compute_descriptors(image: np.ndarray, mask: np.ndarray) -> dict[str, float]
     # Distances to the boundary from outside and from inside (L2, 5x5 mask: < 1 % error).
     dist_out = cv2.distanceTransform(1 - m8, cv2.DIST_L2, 5)
     dist_in = cv2.distanceTransform(m8, cv2.DIST_L2, 5)
+    width = min(2.0 * poly_area / perimeter, r_eq) if perimeter > 0 and poly_area > 0 else 1.0
+    out.update(_morphology(dist_in, dist_out, area, max(width, 1.0)))
     near_boundary = np.where(mask, dist_in, dist_out)  # ~1 px on either side of the boundary
 
     edges = _edges(dxs, dys)
@@ -340,6 +350,26 @@ def compute_descriptors(image: np.ndarray, mask: np.ndarray) -> dict[str, float]
         if inner.any() and outer_band.any():
             out["band_delta_e"] = float(np.linalg.norm(lab[inner].mean(axis=0) - lab[outer_band].mean(axis=0)))
         out["self_consistency_dice"] = _self_consistency(smooth, mask, dist_out <= window_px, fisher_direction)
+    return out
+
+
+def _morphology(dist_in: np.ndarray, dist_out: np.ndarray, area: int, width: float) -> dict[str, float]:
+    """Closing gain / opening loss at ``0.3 w`` and ``0.6 w``, components after a 2-px closing."""
+
+    def close(r: float) -> np.ndarray:
+        grown = (dist_out <= r).astype(np.uint8)
+        return cv2.distanceTransform(grown, cv2.DIST_L2, 5) > r
+
+    def open_(r: float) -> np.ndarray:
+        shrunk = (dist_in > r).astype(np.uint8)
+        return cv2.distanceTransform(1 - shrunk, cv2.DIST_L2, 5) <= r
+
+    out = {"lesion_width_px": float(width)}
+    for suffix, factor in (("", 0.3), ("_wide", 0.6)):
+        r = max(factor * width, 1.0)
+        out["closing_gain" + suffix] = (int(np.count_nonzero(close(r))) - area) / area
+        out["opening_loss" + suffix] = (area - int(np.count_nonzero(open_(r)))) / area
+    out["n_components_closed"] = float(cv2.connectedComponents(close(2.0).astype(np.uint8), connectivity=8)[0] - 1)
     return out
 
 

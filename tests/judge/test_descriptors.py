@@ -176,3 +176,23 @@ def test_self_consistency_is_high_on_the_edge_and_low_when_misplaced() -> None:
     shifted = compute_descriptors(image, np.roll(lesion, 20, axis=1))["self_consistency_dice"]
     assert right > 0.95
     assert max(eroded, dilated, shifted) < 0.8
+
+
+def test_morphology_sees_cuts_and_spikes(skin: np.ndarray) -> None:
+    strip = np.zeros((N, N), bool)
+    strip[110:140, 30:230] = True  # 30 px wide: w = 2A/P ~ 26
+    whole = compute_descriptors(skin, strip)
+    assert whole["lesion_width_px"] == pytest.approx(2 * 30 * 200 / (2 * 230), rel=0.1)
+    assert whole["closing_gain"] == pytest.approx(0, abs=0.01)
+    assert whole["opening_loss"] == pytest.approx(0, abs=0.02)
+    cut = strip.copy()
+    cut[:, 128:130] = False  # a 2-px cut: two components, bridged by a 2-px closing
+    d = compute_descriptors(skin, cut)
+    assert d["n_components"] == 2
+    assert d["n_components_closed"] == 1
+    assert d["closing_gain"] > 0.005
+    spiky = strip.copy()
+    spiky[40:110, 60:63] = True  # a thin leak, 3 px wide
+    s = compute_descriptors(skin, spiky)
+    assert s["opening_loss"] > 0.02
+    assert s["opening_loss"] > 5 * whole["opening_loss"]
