@@ -102,6 +102,8 @@ def fork_server() -> ForkServer:
     global _server
     with _server_lock:
         if _server is None or _server.pid != os.getpid() or not _server.alive():
+            if _server is not None and _server.pid == os.getpid():
+                _server.shutdown()  # a dead server: close our socket end and reap the process
             _server = ForkServer()
         return _server
 
