@@ -222,6 +222,9 @@ def _reference_gradient(image: np.ndarray) -> tuple[float, float]:
     small = image if min(h, w) < 64 else cv2.resize(image, (w // 2, h // 2), interpolation=cv2.INTER_AREA)
     factor = 1.0 if small is image else 0.5
     dxs, dys, _ = _gradients(to_lab(small))
+    # Medians over every other row/column: a 16k-sample median is as stable and 4x cheaper.
+    dxs = [d[::2, ::2] for d in dxs]
+    dys = [d[::2, ::2] for d in dys]
     g_l = np.sqrt(dxs[0] ** 2 + dys[0] ** 2) * factor
     g_lab = np.sqrt(sum(dx**2 + dy**2 for dx, dy in zip(dxs, dys, strict=True))) * factor
     return float(np.median(g_l)), float(np.median(g_lab))
