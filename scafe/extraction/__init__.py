@@ -85,9 +85,11 @@ def extract_items(items: Sequence[WorkItem], specs: Sequence[ExtractorSpec], *,
     if len(set(ids)) != len(ids):
         dup = pd.Series(ids)[pd.Series(ids).duplicated()].iloc[0]
         raise ExtractionError(f"Image id {dup!r} occurs more than once; ids must be unique.")
-    keys = [file_pair_key(it.image_path, it.mask_path) if it.image_path and it.mask_path
-            and it.image is None else array_pair_key(*it.load()) for it in items]
     store = ExtractionCache() if cache else None
+    # cache keys cost a read of every file: only computed when the cache is used
+    keys = ([file_pair_key(it.image_path, it.mask_path) if it.image_path and it.mask_path
+             and it.image is None else array_pair_key(*it.load()) for it in items]
+            if store else ids)
     results: dict[tuple[str, str], tuple[str, dict[str, float] | None, str]] = {}
     try:
         todo: list[list[str]] = [[] for _ in items]
