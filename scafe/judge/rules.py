@@ -190,7 +190,10 @@ class RuleReasoner:
         unacceptable = bool(fired_crit) or len(fired_major) >= need
         # Keep verdict and score consistent even where sigmoid(0) rounding would disagree.
         p = max(p, 0.5 + 1e-6) if unacceptable else min(p, 0.5 - 1e-6)
-        modes = inference["suspected_failure_modes"] if unacceptable else []
+        # The verdict's failure modes are those of the rules that decided it: every fired critical
+        # rule, and the fired major rules only when enough of them fired to count.
+        deciding = fired_crit + (fired_major if len(fired_major) >= need else [])
+        modes = sorted({f["failure_mode"] for f in deciding})
         if unacceptable:
             reasons = [f"{f['descriptor']}={f['value']} {f['op']} {f['threshold']}" for f in fired_crit + fired_major]
             rationale = f"Rules fired: {'; '.join(reasons)}."
