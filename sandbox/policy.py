@@ -9,8 +9,8 @@ for the security tests.
 
 Known restriction to tell the LLM (RestrictedPython): augmented assignment on a subscript or an
 attribute (``arr[i] += x``, ``obj.a += 1``) is a compile error; write ``arr[i] = arr[i] + x``.
-Names and attributes starting with ``_`` are refused; so are classes, ``with``, generators,
-``global`` and ``async``.
+Names and attributes starting with ``_`` are refused; so are classes, generators, ``global``
+and ``async``. ``with`` is allowed (the only reachable context manager is ``np.errstate``).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ common_type complex128 complex64 complexfloating compress concat concatenate con
 convolve copy copysign corrcoef correlate cos cosh count_nonzero cov cross csingle cumprod cumsum
 cumulative_prod cumulative_sum deg2rad degrees delete diag diag_indices diag_indices_from diagflat
 diagonal diff digitize divide divmod dot double dsplit dstack dtype e ediff1d einsum empty
-empty_like equal euler_gamma exp exp2 expand_dims expm1 extract eye fabs finfo fix flatnonzero
+empty_like equal errstate euler_gamma exp exp2 expand_dims expm1 extract eye fabs finfo fix flatnonzero
 flip fliplr flipud float16 float32 float64 float_power floating floor floor_divide fmax fmin fmod
 frexp fromfunction fromiter full full_like gcd generic geomspace gradient greater greater_equal
 half hamming hanning heaviside histogram histogram2d histogram_bin_edges histogramdd hsplit hstack
@@ -222,7 +222,7 @@ DANGEROUS_LIBRARY_ATTRIBUTES = {
 # Python node types an extractor may use; anything else is rejected with its line number.
 ALLOWED_AST_NODES = frozenset(
     """
-    Module Expr Assign AnnAssign AugAssign Return If For While Break Continue Pass Import
+    Module Expr Assign AnnAssign AugAssign Return If For While Break Continue Pass Import With withitem
     ImportFrom alias FunctionDef arguments arg Lambda Raise Try ExceptHandler Assert Delete
     Name Load Store Del Constant Attribute Subscript Slice Starred List Tuple Set Dict
     ListComp SetComp DictComp GeneratorExp comprehension IfExp NamedExpr Call keyword
@@ -239,7 +239,7 @@ PROMPT_RULES = (
     "Convert channels to float before subtracting them (uint8 arithmetic wraps around: 10 - 20 = 246).",
     "Return a plain dict of snake_case str -> float, with the same keys for every image.",
     "NaN only for an empty, one-pixel or whole-image mask, and say so in the docstring.",
-    "Import only the allowlisted modules/names; no files, network, os, sys, classes, with, generators, global.",
+    "Import only the allowlisted modules/names; no files, network, os, sys, classes, generators, global.",
     "Names and attributes must not start with '_'; write 'a[i] = a[i] + x' instead of 'a[i] += x'.",
     "Be deterministic (no randomness, no state kept between calls) and vectorise with numpy.",
 )

@@ -251,7 +251,12 @@ def _attr_problem(attr: str) -> str | None:
 def _restricted_compile_check(source: str, result: StaticResult) -> StaticResult:
     from RestrictedPython import compile_restricted_exec
 
-    compiled = compile_restricted_exec(source, filename="<extractor>")
+    try:
+        compiled = compile_restricted_exec(source, filename="<extractor>")
+    except SyntaxError as exc:  # e.g. '*1': parses as an AST, fails in the compiler
+        return _reject(exc.lineno, f"syntax error: {exc.msg}")
+    except (ValueError, TypeError) as exc:
+        return _reject(None, f"source cannot be compiled: {exc}")
     if compiled.errors:
         message = compiled.errors[0]
         match = _RP_LINE_RE.search(message)

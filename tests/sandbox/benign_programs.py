@@ -258,3 +258,21 @@ def extract(image, mask):
     diff = rgb[..., 0] - rgb[..., 1]
     return {"red_minus_green": float(diff[mask].mean())}
 '''
+
+BENIGN["ratio_errstate"] = '''"""Red/green ratio inside the lesion, with numpy's division warnings silenced.
+
+Measures: mean of R / G over mask pixels with G > 0 (pixels with G = 0 are skipped).
+Range 0..255. Empty mask or no pixel with G > 0: NaN.
+"""
+import numpy as np
+
+
+def extract(image, mask):
+    rgb = image.astype(np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = rgb[..., 0] / rgb[..., 1]
+    valid = mask & (rgb[..., 1] > 0)
+    if not valid.any():
+        return {"red_green_ratio": float("nan")}
+    return {"red_green_ratio": float(ratio[valid].mean())}
+'''

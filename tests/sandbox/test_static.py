@@ -97,3 +97,10 @@ def test_submodules_reached_by_attribute_are_reported_for_preloading() -> None:
     result = check_source(source)
     assert result.ok
     assert {"skimage.filters", "skimage.color", "numpy.linalg"} <= result.modules
+
+
+def test_compiler_only_syntax_errors_are_rejections() -> None:
+    # found by the property test: valid AST, SyntaxError only in the bytecode compiler
+    result = check_source("*1")
+    assert not result.ok
+    assert result.line == 1
