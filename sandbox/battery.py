@@ -89,6 +89,8 @@ class ValidationReport:
             "seconds": round(self.seconds, 4),
             "max_image_seconds": round(slowest, 4),
             "n_inputs": len({r["input"] for r in self.runs}),
+            # provenance: which isolation layers were active when this candidate was validated
+            "layers_active": sorted(name for name, layer in (self.layers or {}).items() if layer.get("active")),
         }
 
     def repair_text(self) -> str:

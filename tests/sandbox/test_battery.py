@@ -77,6 +77,7 @@ def test_good_extractor_report() -> None:
     data = report.to_dict()
     assert data["ok"] is True
     assert data["n_inputs"] >= 15
+    assert "static_policy" in data["layers_active"]
     assert report.repair_text() == "The extractor passed the contract battery."
 
 
