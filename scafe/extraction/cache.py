@@ -39,7 +39,7 @@ def file_pair_key(image_path: str | Path, mask_path: str | Path) -> str:
     for path in (image_path, mask_path):
         digest.update(b"\x00file\x00")
         with open(path, "rb") as handle:
-            for block in iter(lambda h=handle: h.read(1 << 20), b""):
+            while block := handle.read(1 << 20):
                 digest.update(block)
     return digest.hexdigest()
 

@@ -61,6 +61,8 @@ class WorkItem:
             return self.loader()
         from scafe.data.dataset import read_image, read_mask
 
+        if self.image_path is None or self.mask_path is None:
+            raise ValueError(f"work item {self.id!r} has neither arrays nor both file paths")
         return read_image(self.image_path), read_mask(self.mask_path)
 
     def for_transport(self) -> WorkItem:
