@@ -73,8 +73,11 @@ def test_shape_irregularity_disc_versus_claws():
     assert smooth["shape_irregularity"] < 0.03
     assert ragged["shape_irregularity"] > 0.3
     pods = _run("pseudopod_projections", _skin(), claws)
-    assert pods["pseudopod_count"] == 6
-    assert _run("pseudopod_projections", _skin(), disc)["pseudopod_count"] == 0
+    assert pods["pseudopod_notch_count"] == 6  # one notch between each pair of neighbouring claws
+    assert pods["pseudopod_opening_count"] == 6
+    smooth_pods = _run("pseudopod_projections", _skin(), disc)
+    assert smooth_pods["pseudopod_notch_count"] == 0
+    assert smooth_pods["pseudopod_opening_count"] == 0
 
 
 def test_vascularity_sign_follows_redness():
