@@ -1,14 +1,17 @@
 """``scafe demo``: phantoms → sandboxed extraction with the committed library → every offline
 method → ``report.html`` and ``metrics.json``.
 
-Sizes (chosen so the run fits 2 CPU cores; figures measured on this project's build box):
+Sizes (chosen so the run fits 2 CPU cores):
 
-======== ============ ========= ======= ===================== ======= =============
-profile  train pool   test set  pixels  training sizes        repeats budget
-======== ============ ========= ======= ===================== ======= =============
-default  400          400       256     20, 50, 100, 200      10      ≤ 10 min
-quick    120          120       192     20, 50, 100           3       ≤ 2 min
-======== ============ ========= ======= ===================== ======= =============
+======== ============ ========= ======= ===================== ======= ==========================
+profile  train pool   test set  pixels  training sizes        repeats measured, fresh cache
+======== ============ ========= ======= ===================== ======= ==========================
+default  400          400       256     20, 50, 100, 200      10      260 s (load ~1-3), 488 s (load ~5)
+quick    120          120       192     20, 50, 100           3       47 s (load ~1), 259 s (load ~9)
+======== ============ ========= ======= ===================== ======= ==========================
+
+(2 shared cores; "load" is the machine's load average from other users during the run.) Most of
+the time goes to the learning curves, and there to the CNN (one training per subset).
 
 Phantom sets are cached under ``cache_dir()/phantoms`` (same keys as
 :func:`scafe.data.phantoms.cached_phantom_set`) and extraction results in the extraction cache,
