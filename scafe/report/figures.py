@@ -22,6 +22,7 @@ OURS = "library+xgboost"
 MAIN = (OURS, "oracle", "radiomics+mrmr+xgboost", "cnn", "nuisance-only")
 COLORS = {OURS: "#1f5fbf", "oracle": "#2e9e5b", "nuisance-only": "#9a9a9a", "cnn": "#e07b22",
           "llm-image": "#c8323c", "llm-features": "#8f1d3a"}
+METRIC_LABELS = {"balanced_accuracy": "balanced accuracy", "auc": "AUC", "f1": "F1"}
 _PURPLES = ["#6a3d9a", "#8e63b5", "#a889c9", "#7b5aa6", "#b69bd4", "#5b2d8a", "#c7b3e0"]
 
 
@@ -30,7 +31,10 @@ def color(method: str) -> str:
     if method in COLORS:
         return COLORS[method]
     if method.startswith("radiomics+"):
-        return _PURPLES[hash(method.rsplit("+", 1)[-1]) % len(_PURPLES)]
+        # fixed order (not hash(): string hashes change between processes), darkest for +xgboost
+        models = ("xgboost", "rf", "gb", "svm", "nb", "lr", "mlp")
+        model = method.rsplit("+", 1)[-1]
+        return _PURPLES[models.index(model) % len(_PURPLES)] if model in models else _PURPLES[-1]
     return "#444444"
 
 
@@ -77,9 +81,10 @@ def learning_curves(tables: dict[str, dict[str, dict[int, tuple[float, float, fl
         ax.set_xticks(all_ns, [str(n) for n in all_ns])
         ax.minorticks_off()
         ax.set_xlabel("training cases (log scale)")
-        ax.set_ylabel(metric.replace("_", " "))
+        label = METRIC_LABELS.get(metric, metric.replace("_", " "))
+        ax.set_ylabel(label)
         ax.set_ylim(0.3, 1.02)
-        ax.set_title(metric.replace("_", " ").capitalize() + " on the held-out test set")
+        ax.set_title(label[0].upper() + label[1:] + " on the held-out test set")
     handles, labels = axes[0][0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower center", ncol=min(6, len(labels)), frameon=False,
                bbox_to_anchor=(0.5, -0.12), fontsize=9)
