@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator, ClassifierMixin
 
 from scafe.errors import ModelError
 
@@ -88,7 +89,7 @@ class Compatibility:
         return not self.missing and not self.changed
 
 
-class ScarClassifier:
+class ScarClassifier(ClassifierMixin, BaseEstimator):
     """XGBoost keloid classifier with class weights, inner early stopping and TreeSHAP.
 
     Parameters
@@ -113,7 +114,10 @@ class ScarClassifier:
         """Fit on a feature frame (one column per feature) and 0/1 or string labels."""
         if not isinstance(X, pd.DataFrame):
             X = pd.DataFrame(np.asarray(X), columns=[f"f{i}" for i in range(np.shape(X)[1])])
-        y_enc = encode_labels(np.asarray(y))
+        y_raw = np.asarray(y)
+        y_enc = encode_labels(y_raw)
+        # predict() answers in the caller's vocabulary: 0/1 in, 0/1 out; strings in, strings out
+        self.classes_ = np.array([0, 1]) if y_raw.dtype.kind in "iub" else np.array(LABELS)
         if len(X) != len(y_enc):
             raise ModelError(f"The feature table has {len(X)} rows but there are {len(y_enc)} labels.")
         counts = np.bincount(y_enc, minlength=2)
@@ -197,8 +201,8 @@ class ScarClassifier:
         return self.model_.predict_proba(np.asarray(Xa, dtype=float))
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
-        """Predicted label strings (keloid when p(keloid) >= 0.5)."""
-        return np.where(self.predict_proba(X)[:, 1] >= 0.5, LABELS[1], LABELS[0])
+        """Predicted labels (keloid when p(keloid) >= 0.5), in the label form ``fit`` was given."""
+        return self.classes_[(self.predict_proba(X)[:, 1] >= 0.5).astype(int)]
 
     def contributions(self, X: pd.DataFrame) -> pd.DataFrame:
         """TreeSHAP contributions to the keloid log-odds, one column per feature plus ``bias``."""
@@ -279,4 +283,5 @@ class ScarClassifier:
         obj.feature_meta_ = meta["features"]
         obj.library_version_ = meta["library_version"]
         obj.n_train_ = meta["n_train"]
+        obj.classes_ = np.array(LABELS)
         return obj

@@ -112,3 +112,19 @@ def test_unfitted_and_bad_directory(tmp_path) -> None:
         ScarClassifier().predict_proba(separable_table(4)[0])
     with pytest.raises(ModelError, match="scafe train"):
         ScarClassifier.load(tmp_path)
+
+
+def test_scikit_learn_conventions() -> None:
+    """clone(), get_params() and cross-validation work like any scikit-learn classifier."""
+    from sklearn.base import clone
+    from sklearn.model_selection import cross_val_score
+
+    X, y, _ = separable_table(120, seed=5)
+    model = ScarClassifier(params={"max_depth": 2})
+    assert clone(model).get_params() == {"early_stopping": True, "params": {"max_depth": 2}}
+    assert not hasattr(model, "model_")  # __init__ only stores parameters
+    scores = cross_val_score(model, X, y, cv=3, scoring="roc_auc")
+    assert scores.min() > 0.85
+    assert set(ScarClassifier().fit(X, y).predict(X)) <= {0, 1}
+    labels = np.where(y == 1, "keloid", "hypertrophic")
+    assert set(ScarClassifier().fit(X, labels).predict(X)) <= {"keloid", "hypertrophic"}
