@@ -19,6 +19,17 @@ from scafe.report import figures
 from scafe.report.html import cell, esc, figure, fmt, page, section, table, verdict
 
 HEADLINE_N = 50
+METHOD_NOTES = (
+    ("library+xgboost", "ours: the active extractors of the feature library (each tied to a criterion item, run "
+                        "in the sandbox) → XGBoost with class weights and inner early stopping"),
+    ("radiomics+mrmr+*", "seed 002's baseline: 67 generic radiomics features (shape2D, first order, GLCM, GLSZM on "
+                         "the grey image) → mRMR picks 8 on each training subset → XGBoost, RF, GB, SVM, NB, LR, MLP"),
+    ("cnn", "a ~16k-parameter CNN trained from scratch on the 64 px photo + mask (end-to-end learning)"),
+    ("oracle", "XGBoost on the phantoms' true latent class variables: the ceiling any feature set can reach"),
+    ("nuisance-only", "XGBoost on skin tone, lighting and camera variables only: must stay at chance (0.5)"),
+    ("llm-image / llm-features", "an LLM asked directly, zero-shot, from the photo or from the named library "
+                                 "features (only with a configured endpoint)"),
+)
 
 
 def _feature_label(name: str, meta: dict[str, Any]) -> str:
@@ -124,6 +135,10 @@ def write_report(run: Any, path: str | Path, *, title: str = "scafe — keloid v
                         figure(curves, "learning curves") + "<h3>Balanced accuracy</h3>" +
                         _curve_table(run, "balanced_accuracy") + "<h3>AUC</h3>" + _curve_table(run, "auc"),
                         "curves"))
+    notes_html = "<dl class='facts'>" + "".join(f"<dt><b>{esc(m)}</b></dt><dd>{esc(t)}</dd>"
+                                                for m, t in METHOD_NOTES) + "</dl>"
+    body.append(section("The methods", "Every method trains on the same stratified subsets and is scored on the "
+                        "same held-out test set.", notes_html, "methods"))
     main = [m for m in figures.MAIN if m in res.probas and n_head in res.probas[m]]
     if main:
         roc = figures.roc_curves(res.y_test, {m: res.probas[m][n_head] for m in main}, n_head)
