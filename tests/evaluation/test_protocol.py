@@ -136,3 +136,18 @@ def test_without_torch_the_cnn_is_skipped_with_the_install_hint(monkeypatch) -> 
     assert [g.names for g in groups] == [["oracle"]]
     assert skipped[0]["method"] == "cnn"
     assert "pip install 'scafe[cnn]'" in skipped[0]["reason"]
+
+
+def test_committed_quality_results_have_the_documented_shape(project_root) -> None:
+    path = project_root / "benchmarks" / "results" / "quality.json"
+    if not path.is_file():
+        pytest.skip("benchmarks/results/quality.json has not been produced yet (python benchmarks/quality.py)")
+    doc = json.loads(path.read_text())
+    assert set(doc) == {"profiles"}
+    for metrics in doc["profiles"].values():
+        assert set(metrics) == {"library_version", "dataset", "results", "skipped"}
+        for row in metrics["results"]:
+            assert set(row) == {"method", "n_train", "metric", "mean", "ci_low", "ci_high", "repeats"}
+            assert row["method"] in method_names()
+            assert row["metric"] in METRICS
+        assert all(set(s) == {"method", "reason"} for s in metrics["skipped"])
