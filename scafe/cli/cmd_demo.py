@@ -60,15 +60,18 @@ def print_summary(run, n_focus: int = 50) -> None:
         if point == 0:
             cells = [f"{by_n[0][0]:.3f}*" for _ in sizes]  # zero-shot: the same figure at every size
         table.add_row(method, *cells, ci, style="blue" if method == "library+xgboost" else None)
+    from rich.markup import escape
+
     stdout.print(table)
     for s in res.skipped:
-        stdout.print(f"[yellow]skipped[/yellow] {s['method']}: {s['reason']}", highlight=False)
+        stdout.print(f"[yellow]skipped[/yellow] {s['method']}: {escape(s['reason'])}", highlight=False)
     from scafe.evaluation.goals import check_goals
 
     for g in check_goals(run.metrics, n_focus):
         mark = {True: "[green]met[/green]", False: "[red]missed[/red]", None: "[yellow]not evaluated[/yellow]"}[g.passed]
         margin = "" if g.margin is None else f" (margin {g.margin:+.3f})"
-        stdout.print(f"goal at n={n_focus}: library+xgboost {g.goal}: {mark}{margin}", highlight=False)
+        subject = "" if g.goal.startswith("nuisance-only") else "library+xgboost "
+        stdout.print(f"goal at n={n_focus}: {subject}{escape(g.goal)}: {mark}{margin}", highlight=False)
 
 
 def register(app: typer.Typer) -> None:
