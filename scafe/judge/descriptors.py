@@ -126,7 +126,7 @@ def to_lab(image: np.ndarray) -> np.ndarray:
     """
     lab8 = cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_RGB2Lab).astype(np.float32)
     # cv2 per-channel scalar arithmetic: one pass, 2x faster than numpy on strided channel views.
-    return cv2.add(cv2.multiply(lab8, (100.0 / 255.0, 1.0, 1.0, 0.0)), (0.0, -128.0, -128.0, 0.0))
+    return cv2.add(cv2.multiply(lab8, (100.0 / 255.0, 1.0, 1.0, 0.0)), (0.0, -128.0, -128.0, 0.0))  # type: ignore[call-overload]  # cv2 stubs lack the scalar-tuple form
 
 
 def _perimeter(contours: list[np.ndarray]) -> float:
