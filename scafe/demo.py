@@ -20,16 +20,11 @@ so a second run only re-trains. The pool and the test set use different seeds (n
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
-
-from scafe.errors import DataError
 
 ProgressFactory = Callable[[str, int], Callable[[], None]]
 
@@ -55,33 +50,21 @@ QUICK = DemoConfig(n_pool=120, n_test=120, size=192, sizes=(20, 50, 100), repeat
 
 
 def phantom_set(n: int, seed: int, size: int, profile: str, advance: Callable[[], None] | None = None) -> Path:
-    """A cached phantom folder, generated with per-phantom progress when it is not cached yet.
+    """A cached phantom folder (:func:`scafe.data.phantoms.cached_phantom_set`) with per-phantom progress.
 
-    Written to a temporary sibling and renamed into place, so a half-written set is never used.
+    ``advance`` is called once per phantom, also when the set was already cached, so a progress
+    bar always reaches its total.
     """
-    from scafe.data.phantoms import cache_key, generate_phantoms
+    from scafe.data.phantoms import cache_key, cached_phantom_set
     from scafe.paths import cache_dir
 
-    root = cache_dir() / "phantoms"
-    final = root / cache_key(n, seed, size, profile)
-    if (final / "manifest.csv").is_file():
-        if advance:
-            for _ in range(n):
-                advance()
-        return final
-    root.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=root))
-    try:
-        generate_phantoms(tmp, n=n, seed=seed, size=size, profile=profile,
-                          progress=(lambda _done, _n: advance()) if advance else None)
-        try:
-            os.rename(tmp, final)
-        except OSError:  # another process won the race: use its copy
-            if not (final / "manifest.csv").is_file():
-                raise DataError(f"Could not move the phantom set into {final}; remove it and retry.") from None
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return final
+    was_cached = (cache_dir() / "phantoms" / cache_key(n, seed, size, profile) / "manifest.csv").is_file()
+    folder = cached_phantom_set(n, seed, size, profile,
+                                progress=(lambda _done, _n: advance()) if advance else None)
+    if was_cached and advance:
+        for _ in range(n):
+            advance()
+    return folder
 
 
 @dataclass
