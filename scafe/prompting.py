@@ -100,7 +100,8 @@ def allowed_api() -> list[dict[str, Any]]:
 
 
 @lru_cache(maxsize=8)
-def _environment(directory: str) -> jinja2.Environment:
+def template_environment(directory: str) -> jinja2.Environment:
+    """The one Jinja2 environment for prompt templates in ``directory`` (StrictUndefined, plain text)."""
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(directory),
         undefined=jinja2.StrictUndefined,  # a missing variable is an error, never an empty string
@@ -142,7 +143,7 @@ def render(stage: str, *, item: Any, criteria: Any, root: Path | None = None, **
     if item is None and not stage.startswith("classify"):
         raise CriteriaError(f"stage {stage!r} needs a criterion item; pass item=... and criteria=...")
     directory = _template_dir(root)
-    env = _environment(str(directory))
+    env = template_environment(str(directory))
     variables = {
         "item": item,
         "criteria": criteria,

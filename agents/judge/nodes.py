@@ -23,7 +23,6 @@ from __future__ import annotations
 import json
 import math
 import re
-from functools import lru_cache
 from typing import Any, Literal
 
 import jinja2
@@ -32,21 +31,10 @@ from pydantic import ValidationError
 
 from agents.judge.state import SCHEMAS, STAGES, JudgeContext, JudgeState
 from scafe.judge.rules import json_safe
+from scafe.prompting import template_environment
 
 Ctx = Runtime[JudgeContext]
 _FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL)
-
-
-@lru_cache(maxsize=4)
-def _environment(directory: str) -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(directory),
-        undefined=jinja2.StrictUndefined,  # a missing variable is an error, never an empty string
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        autoescape=False,  # prompts are plain text
-    )
 
 
 def render(templates_dir: str, name: str, **context: Any) -> str:
@@ -54,7 +42,7 @@ def render(templates_dir: str, name: str, **context: Any) -> str:
     from scafe.errors import CriteriaError
 
     try:
-        return _environment(templates_dir).get_template(f"judge_{name}.j2").render(**context)
+        return template_environment(templates_dir).get_template(f"judge_{name}.j2").render(**context)
     except jinja2.TemplateNotFound as exc:
         raise CriteriaError(
             f"The judge template judge_{name}.j2 is missing from {templates_dir}; restore it from git."
