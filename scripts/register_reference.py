@@ -24,6 +24,7 @@ REFERENCE: dict[str, str] = {
     "shape_irregularity": "jsw_keloid/shape",
     "pseudopod_projections": "jsw_keloid/horizontal_growth",
     "lesion_size": "jsw_keloid/size",
+    "height_shading": "vss/height",
 }
 
 
