@@ -32,25 +32,6 @@ from pathlib import Path
 
 import numpy as np
 
-EXTRACTOR = '''"""Rim erythema contrast (benchmark extractor).
-
-Measures: mean CIELAB a* in a 3-15 px ring outside the mask minus mean a* inside. Empty mask: NaN.
-"""
-import numpy as np
-from scipy import ndimage
-from skimage import color
-
-
-def extract(image, mask):
-    outer = ndimage.binary_dilation(mask, iterations=15)
-    inner = ndimage.binary_dilation(mask, iterations=3)
-    ring = outer & ~inner
-    if not mask.any() or not ring.any():
-        return {"rim_delta_a": float("nan")}
-    a = color.rgb2lab(image)[..., 1]
-    return {"rim_delta_a": float(a[ring].mean() - a[mask].mean())}
-'''
-
 GOALS = {"overhead_ratio": 1.15, "child_start_ms": 50.0, "check_seconds": 2.0}
 
 
@@ -177,7 +158,11 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    # this script is named sandbox.py: drop its folder from sys.path so the package is imported
+    # this script is named sandbox.py: drop its folder from sys.path so the package is imported,
+    # and put the checkout first so the benign test programs are importable
     _here = Path(__file__).resolve().parent
-    sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _here]
+    sys.path[:] = [str(_here.parent)] + [p for p in sys.path if Path(p or ".").resolve() != _here]
+    from tests.sandbox.benign_programs import BENIGN
+
+    EXTRACTOR = BENIGN["rim_delta_a"]  # the same vectorised CIELAB extractor the tests check
     main()
