@@ -59,11 +59,12 @@ class WorkItem:
             return self.image, self.mask
         if self.loader is not None:
             return self.loader()
-        from scafe.data.dataset import read_image, read_mask
+        from scafe.extraction.decode import read_image_fast, read_mask_fast
 
         if self.image_path is None or self.mask_path is None:
             raise ValueError(f"work item {self.id!r} has neither arrays nor both file paths")
-        return read_image(self.image_path), read_mask(self.mask_path)
+        # same arrays (and errors) as scafe.data.dataset.read_image/read_mask, faster for PNG
+        return read_image_fast(self.image_path), read_mask_fast(self.mask_path)
 
     def for_transport(self) -> WorkItem:
         """A copy without the loader closure (Dask workers re-read from the paths)."""
