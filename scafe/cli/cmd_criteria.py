@@ -24,7 +24,9 @@ def list_criteria(
     root: Path | None = typer.Option(None, "--root", help=ROOT_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
-    """List every criteria item: scale/item, name, whether a photo shows it, and its ground truth."""
+    """List every criteria item: scale/item, name, whether a photo shows it, its ground truth, and
+    the active library extractors validated against that ground truth (observable items that no
+    active extractor measures are named below the table)."""
     import json
 
     from rich.table import Table
@@ -33,32 +35,63 @@ def list_criteria(
     from scafe.paths import project_root
 
     files = all_criteria(project_root(root))
+    measured_by = _active_extractors_by_column(project_root(root))
     if as_json:
         rows = [
             {"ref": f"{c.scale}/{i.id}", "name": i.name, "observable_in_photo": i.observable_in_photo,
              "ground_truth": i.ground_truth.model_dump() if i.ground_truth else None,
-             "orientation_free": i.orientation_free, "file": str(c.path), "file_sha256": c.sha256}
+             "orientation_free": i.orientation_free, "file": str(c.path), "file_sha256": c.sha256,
+             "measured_by": measured_by.get(i.ground_truth.column, []) if i.ground_truth else []}
             for c in files for i in c.items
         ]  # fmt: skip
         typer.echo(json.dumps(rows, indent=2))
         return
     table = Table(title="Criteria items")
     table.add_column("scale/item", no_wrap=True)
-    table.add_column("name")
-    table.add_column("observable", no_wrap=True)
+    table.add_column("name", max_width=22)
+    table.add_column("photo", no_wrap=True)
     table.add_column("ground truth", no_wrap=True)
     table.add_column("min rho", no_wrap=True)
+    table.add_column("measured by (active)", overflow="fold", min_width=18)
+    uncovered = []
     for criteria in files:
         for item in criteria.items:
             gt = item.ground_truth
+            ref = f"{criteria.scale}/{item.id}"
+            names = measured_by.get(gt.column, []) if gt else []
+            if item.observable_in_photo and not names:
+                uncovered.append(ref)
             table.add_row(
-                f"{criteria.scale}/{item.id}",
+                ref,
                 item.name,
                 "yes" if item.observable_in_photo else "[yellow]no[/yellow]",
                 f"{gt.column} ({gt.direction})" if gt else "-",
                 f"{gt.min_rho:g}" if gt else "",
+                ", ".join(names) if names else ("[yellow]none[/yellow]" if item.observable_in_photo else "-"),
             )
     stdout.print(table)
+    if uncovered:
+        stdout.print(f"Observable items that no active extractor measures: {', '.join(uncovered)} "
+                     "(`scafe generate --criteria FILE --items ITEM` can propose one).")
+
+
+def _active_extractors_by_column(root: Path) -> dict[str, list[str]]:
+    """Ground-truth column -> ``["name@vK", ...]``: the active library entries whose criterion
+    tests passed against that column (empty if there is no library)."""
+    from scafe.errors import ScafeError
+    from scafe.library import Library
+    from scafe.paths import library_dir
+
+    try:
+        library = Library.open(library_dir(root))
+    except (ScafeError, OSError):
+        return {}
+    out: dict[str, list[str]] = {}
+    for entry in library.active():
+        column = (entry.validation or {}).get("criterion", {}).get("column")
+        if column:
+            out.setdefault(column, []).append(f"{entry.name}@v{entry.version}")
+    return out
 
 
 @criteria_app.command("check")

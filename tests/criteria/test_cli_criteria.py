@@ -40,3 +40,37 @@ def test_check_reports_typo_and_exits_1(tmp_path: Path, capsys: pytest.CaptureFi
     assert "unknown key 'directon' at bad.yaml:12" in err
     assert "did you mean 'direction'?" in err
     assert "ok " in err  # the good file is still reported
+
+
+def test_list_names_the_active_extractors_per_ground_truth(
+    project_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from scafe.library import Library
+    from scafe.paths import library_dir
+
+    active = Library.open(library_dir(project_root)).active()
+    by_column: dict[str, set[str]] = {}
+    for entry in active:
+        by_column.setdefault(entry.validation["criterion"]["column"], set()).add(f"{entry.name}@v{entry.version}")
+    assert main(["criteria", "list", "--json", "--root", str(project_root)]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    for row in rows:
+        gt = row["ground_truth"]
+        expected = by_column.get(gt["column"], set()) if gt else set()
+        assert set(row["measured_by"]) == expected, row["ref"]
+    # the table names the observable items nothing measures, and only those
+    uncovered = sorted(r["ref"] for r in rows if r["observable_in_photo"] and not r["measured_by"])
+    assert main(["criteria", "list", "--root", str(project_root)]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    if uncovered:
+        assert "no active extractor measures: " + ", ".join(uncovered) in out
+    else:
+        assert "no active extractor measures" not in out
+
+
+def test_list_without_a_library_still_lists(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                            monkeypatch: pytest.MonkeyPatch, project_root: Path) -> None:
+    monkeypatch.setenv("SCAFE_LIBRARY", str(tmp_path / "empty_library"))
+    assert main(["criteria", "list", "--json", "--root", str(project_root)]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert all(r["measured_by"] == [] for r in rows)
