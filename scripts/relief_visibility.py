@@ -13,6 +13,10 @@ ring):
 - ``rho``: Spearman correlation of the statistic (sampled relief) with ``latent_relief``;
 - ``rho_blur``: the same with the camera blur nuisance.
 
+It also prints the slope of the scar surface itself (relief 0): the median over phantoms of the
+median |grad h| inside the mask, and the share of lesion pixels steeper than 0.5 (27 deg). Relief
+shading can only show where the surface is flat enough for small slopes to change it.
+
 A measurable item needs ``effect`` well above ``spread``. Run:
 ``python scripts/relief_visibility.py [--n 96] [--size 256]``; prints a table, writes JSON with
 ``--json PATH``.
@@ -34,8 +38,15 @@ SIGMAS = (1.0, 2.0, 4.0)
 
 
 def _render(index: int, size: int, relief: float | None) -> tuple[np.ndarray, np.ndarray, dict]:
+    from scafe.data import render
     from scafe.data.params import CLASS_RANGES, sample_lesion, sample_scene
-    from scafe.data.render import render_scene
+
+    heights: list[np.ndarray] = []
+    shading = render._shading
+
+    def spy(h: np.ndarray, gloss: np.ndarray, scene: object) -> tuple[np.ndarray, np.ndarray]:
+        heights.append(h)  # the height map (mm) the renderer shades
+        return shading(h, gloss, scene)  # type: ignore[arg-type]
 
     root = np.random.SeedSequence([SEED, index, 0x5CAFE])  # as scafe.data.phantoms.render_phantom
     label_rng, lesion_rng, scene_rng, render_rng = (np.random.default_rng(s) for s in root.spawn(4))
@@ -45,8 +56,17 @@ def _render(index: int, size: int, relief: float | None) -> tuple[np.ndarray, np
     if relief is not None:
         lesion = replace(lesion, relief=relief if relief >= 0 else CLASS_RANGES[label]["relief"][1])
     scene = sample_scene(scene_rng, "default", size)
-    out = render_scene(render_rng, lesion, scene, size)
-    return out.image, out.mask, {"relief": sampled, "blur": scene.blur_sigma}
+    render._shading = spy
+    try:
+        out = render.render_scene(render_rng, lesion, scene, size)
+    finally:
+        render._shading = shading
+    gy, gx = np.gradient(heights[0])
+    slope = np.hypot(gx, gy)[out.mask] * scene.px_per_mm
+    meta = {"relief": sampled, "blur": scene.blur_sigma,
+            "slope_median": float(np.median(slope)) if slope.size else float("nan"),
+            "steep_share": float(np.mean(slope > 0.5)) if slope.size else float("nan")}
+    return out.image, out.mask, meta
 
 
 def _stats(image: np.ndarray, mask: np.ndarray) -> dict[str, float]:
@@ -70,6 +90,8 @@ def _one(args: tuple[int, int]) -> tuple[dict, dict, dict, dict]:
     image, mask, meta = _render(index, size, None)
     zero = _render(index, size, 0.0)
     top = _render(index, size, -1.0)
+    meta["slope_median_relief0"] = zero[2]["slope_median"]
+    meta["steep_share_relief0"] = zero[2]["steep_share"]
     return meta, _stats(image, mask), _stats(*zero[:2]), _stats(*top[:2])
 
 
@@ -97,14 +119,19 @@ def main() -> None:
             "rho": float(stats.spearmanr(sampled, relief).statistic),
             "rho_blur": float(stats.spearmanr(sampled, blur).statistic),
         })
+    slope = float(np.median([r[0]["slope_median_relief0"] for r in rows]))
+    steep = float(np.median([r[0]["steep_share_relief0"] for r in rows]))
     print(f"{len(rows)} phantoms at {args.size} px (seed {SEED}); relief 0 vs class maximum")
+    print(f"scar surface at relief 0: median slope {slope:.2f} ({np.degrees(np.arctan(slope)):.0f} deg), "
+          f"median share of lesion pixels steeper than 0.5: {steep:.2f}")
     print(f"{'statistic':<14}{'effect':>9}{'spread':>9}{'rho':>8}{'rho_blur':>10}")
     for row in table:
         print(f"{row['statistic']:<14}{row['effect']:>9.3f}{row['spread']:>9.3f}{row['rho']:>+8.2f}"
               f"{row['rho_blur']:>+10.2f}")
     if args.json:
         with open(args.json, "w") as handle:
-            json.dump({"n": len(rows), "size": args.size, "seed": SEED, "rows": table}, handle, indent=2)
+            json.dump({"n": len(rows), "size": args.size, "seed": SEED, "slope_median": slope,
+                       "steep_share": steep, "rows": table}, handle, indent=2)
 
 
 if __name__ == "__main__":
