@@ -39,7 +39,12 @@ def main() -> None:
     args = parser.parse_args()
 
     from scafe.criteria import find_item
-    from scafe.criterion_tests import VALIDATION_N, VALIDATION_SEED, VALIDATION_SIZE, run_criterion_tests
+    from scafe.criterion_tests import (
+        VALIDATION_N,
+        VALIDATION_SEED,
+        VALIDATION_SIZE,
+        run_criterion_tests,
+    )
     from scafe.library import Library
 
     library = Library.open()
