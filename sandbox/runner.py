@@ -44,6 +44,9 @@ class Outcome(StrEnum):
 
 
 REQUIRE_ENV = "SCAFE_SANDBOX_REQUIRE_LAYERS"
+#: Larger inputs travel as a socket payload (a kept segment of that size per runner is too much).
+SHARED_INPUT_MAX_BYTES = 64 * 1024 * 1024
+_SHARED_INPUT_STEP = 1024 * 1024  # segment sizes are rounded up to this
 
 
 def required_layers_from_env() -> tuple[str, ...]:
@@ -76,6 +79,10 @@ class Limits:
         Layers from ``sandbox.policy.LAYERS`` that must be active, else :class:`LayerUnavailable`.
         Defaults to the comma-separated ``SCAFE_SANDBOX_REQUIRE_LAYERS`` environment variable
         (``all`` = every layer), so CI can demand e.g. ``seccomp,landlock`` for every command.
+    shared_input : bool
+        Pass images through a shared segment the child maps read-only (``sandbox.transport``),
+        where the platform has ``memfd`` and ``/proc`` and the arrays are at most
+        ``SHARED_INPUT_MAX_BYTES``; otherwise (or when False) as a socket payload.
     """
 
     per_image_seconds: float = 10.0
@@ -83,6 +90,7 @@ class Limits:
     memory_mb: int = 2048
     startup_seconds: float = 20.0
     require_layers: tuple[str, ...] = field(default_factory=lambda: required_layers_from_env())
+    shared_input: bool = True
 
     def __post_init__(self) -> None:
         for name in ("per_image_seconds", "total_seconds", "memory_mb", "startup_seconds"):
@@ -149,6 +157,9 @@ class ExtractorRunner:
         self._server: ForkServer | None = None  # the server that forked the current child
         self._child_cpu = 0.0  # CPU seconds the current child has used serving requests
         self._startup_failure: RunResult | None = None
+        self._shared: transport.SharedInput | None = None  # input segment (host side)
+        self._shared_pid: int | None = None  # the child that has mapped it
+        self._shared_ok = bool(self.limits.shared_input) and hasattr(os, "memfd_create")
 
     def __enter__(self) -> ExtractorRunner:
         self.start()
@@ -222,7 +233,8 @@ class ExtractorRunner:
         t0 = time.perf_counter()
         assert self._sock is not None  # start() either set it or recorded a start-up failure
         try:
-            transport.send_frame(self._sock, header, (image, mask))
+            if not self._send_shared(header, image, mask):
+                transport.send_frame(self._sock, header, (image, mask))
         except OSError:
             pass  # the child died; _receive reports why
         reply = self._receive(self.limits.per_image_seconds, "image")
@@ -248,6 +260,47 @@ class ExtractorRunner:
             except OSError:
                 pass
         self._kill(grace=0.5)
+        if self._shared is not None:
+            shared, self._shared, self._shared_pid = self._shared, None, None
+            shared.close()
+
+    # ------------------------------------------------------------------ shared input segment
+    def _send_shared(self, header: dict[str, Any], image: np.ndarray, mask: np.ndarray) -> bool:
+        """Send a run frame whose arrays are in the shared segment; False: use a payload."""
+        need = int(image.nbytes) + int(mask.nbytes)
+        if not self._shared_ok or need > SHARED_INPUT_MAX_BYTES:
+            return False
+        if self._shared is None or self._shared.size < need:
+            size = -(-need // _SHARED_INPUT_STEP) * _SHARED_INPUT_STEP
+            try:
+                fresh = transport.SharedInput(size)
+            except OSError:  # no memfd/sealing here: payloads from now on
+                self._shared_ok = False
+                return False
+            if self._shared is not None:
+                self._shared.close()
+            self._shared, self._shared_pid = fresh, None
+        readonly = None
+        if self._shared_pid != self._pid:  # this child has not mapped this segment yet
+            try:
+                readonly = self._shared.readonly_fd()
+            except OSError:  # no /proc: payloads from now on
+                self._shared_ok = False
+                return False
+        assert self._sock is not None
+        # the previous call has returned (or its child was killed): nobody reads the segment now
+        self._shared.write((image, mask))
+        header = {**header, "shm": True, "shm_size": self._shared.size}
+        try:
+            if readonly is None:
+                transport.send_frame(self._sock, header)
+            else:
+                transport.send_frame(self._sock, {**header, "shm_new": True}, fds=(readonly,))
+                self._shared_pid = self._pid
+        finally:
+            if readonly is not None:
+                os.close(readonly)
+        return True
 
     # ------------------------------------------------------------------ internals
     def _receive(self, seconds: float, what: str) -> dict[str, Any] | RunResult:
@@ -311,6 +364,7 @@ class ExtractorRunner:
     def _kill(self, grace: float = 0.0) -> dict[str, Any]:
         pid, sock = self._pid, self._sock
         self._pid, self._sock = None, None
+        self._shared_pid = None  # a later child (even one with a reused pid) must map it anew
         if sock is not None and grace:
             sock.settimeout(grace)
             try:

@@ -5,12 +5,23 @@ payload. Arrays travel as raw C-order bytes with ``{"shape", "dtype"}`` in the h
 ``uint8`` images and ``bool`` masks are accepted. Results are JSON ``str -> float`` maps that the
 host re-validates (:func:`validate_features`), so a hostile child can at worst send a wrong
 number, never an object.
+
+Shared input segment (Linux): instead of the payload, the host may write the image and mask into
+a sealed ``memfd`` (:class:`SharedInput`) and pass the child, once, a descriptor of it reopened
+**read-only** (``SCM_RIGHTS`` on the first frame that needs it; header ``shm_new``). The child
+maps it ``PROT_READ`` and closes the descriptor at once; a read-only descriptor cannot be mapped
+writable, written, truncated or grown, so the host's segment stays the host's. Each frame says
+``"shm": true`` and the arrays' offsets are the same as in a payload. This saves the two socket
+copies per image and child (the host writes the segment once per call).
 """
 
 from __future__ import annotations
 
+import array
 import json
 import math
+import mmap
+import os
 import socket
 import struct
 from typing import Any
@@ -26,12 +37,20 @@ MAX_PAYLOAD_BYTES = 256 * 1024 * 1024  # a 2048x1536x3 image is 9.4 MB; 8K x 8K 
 _ARRAY_DTYPES = {"|u1": np.uint8, "|b1": np.bool_}
 
 
-def send_frame(sock: socket.socket, header: dict[str, Any], payloads: tuple[Any, ...] = ()) -> None:
-    """Send one frame; ``payloads`` are buffers concatenated after the header."""
+def send_frame(sock: socket.socket, header: dict[str, Any], payloads: tuple[Any, ...] = (),
+               fds: tuple[int, ...] = ()) -> None:
+    """Send one frame; ``payloads`` are buffers concatenated after the header; ``fds`` are
+    passed with the frame's first bytes (``SCM_RIGHTS``)."""
     head = json.dumps(header, separators=(",", ":"), allow_nan=True).encode()
     views = [memoryview(p).cast("B") for p in payloads]
     total = sum(v.nbytes for v in views)
-    sock.sendall(_PREFIX.pack(len(head), total) + head)
+    first = _PREFIX.pack(len(head), total) + head
+    if fds:
+        sent = sock.sendmsg([first], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds))])
+        if sent < len(first):
+            sock.sendall(first[sent:])
+    else:
+        sock.sendall(first)
     for view in views:
         sock.sendall(view)
 
@@ -53,6 +72,33 @@ def recv_frame(
 ) -> tuple[dict[str, Any], bytearray]:
     """Receive one frame; raise :class:`TransportError` on caps or malformed JSON, EOFError on EOF."""
     head_len, payload_len = _PREFIX.unpack(bytes(_recv_exact(sock, _PREFIX.size)))
+    return _recv_rest(sock, head_len, payload_len, max_header, max_payload)
+
+
+def recv_frame_fds(
+    sock: socket.socket, *, max_fds: int = 1, max_header: int = MAX_HEADER_BYTES,
+    max_payload: int = MAX_PAYLOAD_BYTES,
+) -> tuple[dict[str, Any], bytearray, list[int]]:
+    """:func:`recv_frame` that also accepts up to ``max_fds`` passed descriptors (the caller
+    owns and must close them); more than that, or a truncated control message, is an error."""
+    msg, fds, flags, _ = socket.recv_fds(sock, _PREFIX.size, max_fds)
+    try:
+        if not msg:
+            raise EOFError("peer closed the connection")
+        if flags & socket.MSG_CTRUNC:
+            raise TransportError("too many descriptors passed with a frame")
+        prefix = bytes(msg) + (bytes(_recv_exact(sock, _PREFIX.size - len(msg))) if len(msg) < _PREFIX.size else b"")
+        head_len, payload_len = _PREFIX.unpack(prefix)
+        header, payload = _recv_rest(sock, head_len, payload_len, max_header, max_payload)
+    except BaseException:
+        for fd in fds:
+            os.close(fd)
+        raise
+    return header, payload, list(fds)
+
+
+def _recv_rest(sock: socket.socket, head_len: int, payload_len: int, max_header: int,
+               max_payload: int) -> tuple[dict[str, Any], bytearray]:
     if head_len > max_header or payload_len > max_payload:
         raise TransportError(
             f"frame too large (header {head_len} B, payload {payload_len} B; caps {max_header}/{max_payload})"
@@ -72,7 +118,8 @@ def array_meta(arr: np.ndarray) -> dict[str, Any]:
     return {"shape": list(arr.shape), "dtype": arr.dtype.str, "nbytes": int(arr.nbytes)}
 
 
-def decode_array(meta: dict[str, Any], payload: bytearray, offset: int, *, noncontiguous: bool = False) -> np.ndarray:
+def decode_array(meta: dict[str, Any], payload: bytearray | mmap.mmap, offset: int, *,
+                 noncontiguous: bool = False) -> np.ndarray:
     """Rebuild a read-only array from ``payload[offset:]`` as described by ``meta``.
 
     With ``noncontiguous`` the values are the same but the array is a strided view (every
@@ -113,3 +160,55 @@ def validate_features(obj: Any) -> tuple[dict[str, float] | None, str | None]:
             return None, f"value of {key!r} must be a float, got {type(value).__name__}"
         out[key] = float(value)
     return out, None
+
+
+class SharedInput:
+    """Host side of the shared input segment: a sealed ``memfd`` mapped read-write here only.
+
+    ``readonly_fd()`` returns a fresh descriptor of it opened ``O_RDONLY`` (via
+    ``/proc/self/fd``) for the child; the caller closes it after passing it. Raises ``OSError``
+    where memfd or ``/proc`` is unavailable (the runner then sends payloads).
+    """
+
+    def __init__(self, size: int) -> None:
+        import fcntl
+
+        self.size = int(size)
+        self.fd = os.memfd_create("scafe-sandbox-input", os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING)
+        try:
+            os.ftruncate(self.fd, self.size)
+            # fixed size from now on, for the host too (a shrink would SIGBUS the host's copy)
+            fcntl.fcntl(self.fd, fcntl.F_ADD_SEALS, fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_GROW | fcntl.F_SEAL_SEAL)
+            self.map = mmap.mmap(self.fd, self.size, flags=mmap.MAP_SHARED, prot=mmap.PROT_READ | mmap.PROT_WRITE)
+        except BaseException:
+            os.close(self.fd)
+            raise
+
+    def readonly_fd(self) -> int:
+        """A new read-only descriptor of the segment (close it after sending)."""
+        return os.open(f"/proc/self/fd/{self.fd}", os.O_RDONLY | os.O_CLOEXEC)
+
+    def write(self, arrays: tuple[np.ndarray, ...]) -> None:
+        """Copy C-contiguous ``arrays`` back to back from offset 0 (as a payload would be)."""
+        offset = 0
+        for arr in arrays:
+            n = int(arr.nbytes)
+            target: np.ndarray = np.frombuffer(self.map, dtype=np.uint8, count=n, offset=offset)
+            np.copyto(target, np.ascontiguousarray(arr).reshape(-1).view(np.uint8))
+            del target  # no export may outlive the call: close() must be able to unmap
+            offset += n
+
+    def close(self) -> None:
+        """Unmap and close (the child's own mapping stays valid until it exits)."""
+        try:
+            self.map.close()
+        finally:
+            os.close(self.fd)
+
+
+def map_readonly(fd: int, size: int) -> mmap.mmap:
+    """Child side: map a passed segment read-only and close its descriptor."""
+    try:
+        return mmap.mmap(fd, size, flags=mmap.MAP_SHARED, prot=mmap.PROT_READ)
+    finally:
+        os.close(fd)

@@ -101,17 +101,28 @@ def _plain_features(result: object) -> tuple[dict[str, float] | None, str | None
 
 
 def _serve(sock: socket.socket, extract: types.FunctionType) -> None:
+    shared: Any = None  # read-only mapping of the host's input segment (see sandbox.transport)
     while True:
         cpu_start = time.process_time()  # does not advance while blocked waiting for a request
         try:
-            header, payload = transport.recv_frame(sock)
+            header, payload, fds = transport.recv_frame_fds(sock, max_fds=1)
         except EOFError:
             return
         if header.get("op") != "run":
+            for fd in fds:
+                os.close(fd)
+            return
+        if fds:  # a new segment: map it read-only, close the descriptor (extractor code never sees it)
+            shared = transport.map_readonly(fds[0], int(header["shm_size"]))
+        source = shared if header.get("shm") else payload
+        if source is None:
+            transport.send_frame(sock, {"status": "failed", "error": "host protocol error: no input segment",
+                                        "line": None})
             return
         noncontig = bool(header.get("noncontiguous"))
-        image = transport.decode_array(header["image"], payload, 0, noncontiguous=noncontig)
-        mask = transport.decode_array(header["mask"], payload, header["image"]["nbytes"], noncontiguous=noncontig)
+        image = transport.decode_array(header["image"], source, 0, noncontiguous=noncontig)
+        mask = transport.decode_array(header["mask"], source, header["image"]["nbytes"], noncontiguous=noncontig)
+        del source
         check = bool(header.get("check_inputs"))
         before = (zlib.crc32(image.tobytes()), zlib.crc32(mask.tobytes())) if check else None
         VIOLATIONS.clear()
