@@ -8,6 +8,7 @@ dies is replaced by a fresh fork on the next call. Nothing a child sends is unpi
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import socket
@@ -128,6 +129,21 @@ class RunResult:
         return data
 
 
+@functools.lru_cache(maxsize=64)
+def _check_text(source: str) -> StaticResult:
+    return check_source(source)
+
+
+def _checked(source: Any) -> StaticResult:
+    """``check_source(source)``, remembered per exact ``str`` text (a pure function of it): a
+    runner set per worker thread, or a restarted extraction, does not re-parse the same
+    sources. Each caller gets its own copy."""
+    if type(source) is not str:
+        return check_source(source)
+    hit = _check_text(source)
+    return StaticResult(ok=hit.ok, line=hit.line, reason=hit.reason, modules=set(hit.modules))
+
+
 def _check_pair(image: Any, mask: Any) -> tuple[np.ndarray, np.ndarray]:
     if not isinstance(image, np.ndarray) or image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
         got = f"{image.dtype} {image.shape}" if isinstance(image, np.ndarray) else type(image).__name__
@@ -148,7 +164,7 @@ class ExtractorRunner:
     def __init__(self, source: str, *, limits: Limits | None = None) -> None:
         self.source = source
         self.limits = limits or Limits()
-        self.static: StaticResult = check_source(source)
+        self.static: StaticResult = _checked(source)
         self.layers: dict[str, dict[str, Any]] | None = None
         self.start_ms: float | None = None
         self.last_child_cpu_seconds: float | None = None  # receive + extract CPU of the last call
