@@ -140,22 +140,54 @@ def verify(
         False, "--no-criterion-tests", help="Skip the criterion tests (hash and contract battery only)."
     ),
     library: Path | None = typer.Option(None, "--library", help=LIB_HELP),
+    phantom_seed: int | None = typer.Option(
+        None, "--phantom-seed", min=0,
+        help="Run the criterion tests on the phantom set of this seed instead of the validation set "
+             "the entries were registered on (a held-out check, e.g. 101; rendered once, then cached).",
+    ),
+    phantoms: int | None = typer.Option(
+        None, "--phantoms", min=16, help="Phantoms in that set (default 96, as the validation set)."
+    ),
+    phantom_size: int | None = typer.Option(
+        None, "--phantom-size", min=64, max=1024, help="Their size in px (default 256, as the validation set)."
+    ),
 ) -> None:
     """Recompute every active entry's hash and re-run the contract battery and criterion tests.
 
     Exits 1 naming each failing entry; 0 when all pass (or the library has no active entry).
+    With --phantom-seed/--phantoms/--phantom-size the criterion tests use another phantom set, to
+    see whether an entry's figures hold on images nobody tuned it on
+    (benchmarks/criterion_holdout.py does this for several sets at once).
     """
+    import functools
     import json
+
+    from scafe.criterion_tests import (
+        VALIDATION_N,
+        VALIDATION_SEED,
+        VALIDATION_SIZE,
+        run_criterion_tests,
+    )
 
     lib = _open(library)
     count = len([e for e in lib.active() if not names or e.name in names])
+    criterion_test = None
+    if phantom_seed is not None or phantoms is not None or phantom_size is not None:
+        criterion_test = functools.partial(
+            run_criterion_tests, n=phantoms or VALIDATION_N,
+            seed=VALIDATION_SEED if phantom_seed is None else phantom_seed,
+            size=phantom_size or VALIDATION_SIZE,
+        )
     with progress_bar() as bar:
         task = bar.add_task("verifying", total=count)
-        results = lib.verify(names or None, criterion_tests=not no_criterion,
+        results = lib.verify(names or None, criterion_tests=not no_criterion, criterion_test=criterion_test,
                              on_result=lambda _r: bar.advance(task))  # fmt: skip
     failing = [r for r in results if not r.ok]
     if as_json:
-        typer.echo(json.dumps({"version_id": lib.version_id, "ok": not failing,
+        phantom_set = None if no_criterion else {
+            "n": phantoms or VALIDATION_N, "seed": VALIDATION_SEED if phantom_seed is None else phantom_seed,
+            "size": phantom_size or VALIDATION_SIZE}
+        typer.echo(json.dumps({"version_id": lib.version_id, "ok": not failing, "phantom_set": phantom_set,
                                "results": [r.to_dict() for r in results]}, indent=2))  # fmt: skip
     else:
         for r in results:

@@ -115,3 +115,17 @@ def test_add_refuses_unobservable_and_bad_criterion(root: Path, tmp_path: Path, 
     assert main(["library", "add", str(source), "--criterion", "vss/vascularty"]) == 1
     assert "did you mean 'vascularity'" in capsys.readouterr().err
     assert Library.open(root / "feature_library").entries() == []
+
+
+def test_verify_on_another_phantom_set(lib: Library, capsys: pytest.CaptureFixture[str]) -> None:
+    # the constant extractors fail their criterion tests; the message counts the phantoms used,
+    # which shows the requested set (not the 96-phantom validation set) was rendered and used
+    args = ["library", "verify", "--json", "--phantom-seed", "3", "--phantoms", "16", "--phantom-size", "64"]
+    assert main(args) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert data["phantom_set"] == {"n": 16, "seed": 3, "size": 64}
+    failures = [f for r in data["results"] for f in r["failures"]]
+    assert failures
+    assert all("16 validation phantoms" in f for f in failures), failures
+    assert main(["library", "verify", "--json", "--no-criterion-tests"]) == 0
+    assert json.loads(capsys.readouterr().out)["phantom_set"] is None
