@@ -13,6 +13,8 @@ Same phantoms for both (``cached_phantom_set(n, seed, 512)``, 512x512 RGB and th
 - ``scaling_2_workers`` = time(1 worker) / time(2 workers) (goal >= 1.7; the machine is shared:
   ``details.cpu_scaling_ceiling_before_after`` is what 2 processes of pure numpy work got over 1
   just before and after, the best any parallel code could show at that moment);
+  ``details.workload_scaling_ceiling`` runs two independent single-worker extractions at once
+  (separate processes, nothing shared) against one: the most this workload can scale here;
 - ``rss_growth_5000``: streaming 5,000 images (the set reused cyclically under new ids), peak
   resident memory of this process plus its children over the run, relative to the level after
   the first 5 % of images: (peak - early) / early (goal <= 0.10).
@@ -118,6 +120,34 @@ def cpu_scaling_ceiling(n: int = 2000) -> float:
         list(pool.map(_burn, [n, n]))
         two = time.perf_counter() - start
     return 2.0 * one / two
+
+
+def _solo_run(folder: str) -> float:
+    """In a fresh process: the single-worker extraction of ``folder``, seconds (after a warm-up)."""
+    from scafe.extraction import extract_items, library_specs
+
+    specs, _ = library_specs(None)
+    items = _items(Path(folder))
+    extract_items(items[:2], specs, cache=False)
+    start = time.perf_counter()
+    extract_items(items, specs, workers=1, cache=False)
+    return time.perf_counter() - start
+
+
+def workload_scaling_ceiling(folder: Path) -> dict[str, float]:
+    """What two *independent* single-worker extraction processes get over one, on this machine now.
+
+    Nothing is shared between the two (own interpreter, fork server, children), so no engine
+    design could scale this exact workload better; on the 2-core VM it measured far below the
+    pure-numpy ceiling (memory traffic of image work competes where a tight loop does not).
+    """
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(1) as pool:
+        one = pool.submit(_solo_run, str(folder)).result()
+    with ProcessPoolExecutor(2) as pool:
+        two = max(pool.map(_solo_run, [str(folder), str(folder)]))
+    return {"ceiling": 2.0 * one / two, "seconds_one": one, "seconds_two_concurrent": two}
 
 
 def bench_library(folder: Path, specs: list, workers: int) -> tuple[float, object]:
@@ -235,10 +265,12 @@ def main() -> None:
     from scafe.extraction import extract_items
 
     extract_items(_items(folder)[:2], specs, cache=False)
+    load_start = os.getloadavg()
     ceiling_before = cpu_scaling_ceiling()
     t1, table = bench_library(folder, specs, workers=1)
     t2, table2 = bench_library(folder, specs, workers=2)
     ceiling_after = cpu_scaling_ceiling()
+    workload = workload_scaling_ceiling(folder)
     identical = bool(np.array_equal(table.frame.to_numpy(), table2.frame.to_numpy(), equal_nan=True))
     paired = bench_interleaved(folder, specs, args.n_pyradiomics)
     radiomics = paired["pyradiomics"]
@@ -259,8 +291,9 @@ def main() -> None:
             "two_workers_identical": identical, "pyradiomics": radiomics, "rss": rss,
             "library_end_to_end_images_per_s": args.n / t1, "interleaved": paired,
             "cpu_scaling_ceiling_before_after": [ceiling_before, ceiling_after],
+            "workload_scaling_ceiling": workload,
+            "load_average_start_end": [load_start, os.getloadavg()],
             "cpus": os.cpu_count(), "python": platform.python_version(),
-            "note": "2 shared cores: other engineers' jobs ran during the measurement",
         },
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
@@ -271,6 +304,7 @@ def main() -> None:
         ("speedup_vs_pyradiomics", result["speedup_vs_pyradiomics"], ">= 2"),
         ("scaling_2_workers", result["scaling_2_workers"], ">= 1.7"),
         ("  (2-process numpy ceiling)", (ceiling_before + ceiling_after) / 2, "2.0 if idle"),
+        ("  (2 independent extractions)", workload["ceiling"], "the most any engine could get"),
         ("rss_growth_5000", rss["rss_growth"], "<= 0.10"),
     ]
     print(f"{'metric':28s} {'value':>10s}  goal")
