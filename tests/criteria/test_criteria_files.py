@@ -57,8 +57,9 @@ def test_shipped_files_validate_and_cover_the_scales(project_root: Path) -> None
                 assert item.unobservable_reason
 
 
-def test_pliability_is_declared_unobservable(project_root: Path) -> None:
-    for ref in ("vss/pliability", "posas_observer/pliability"):
+def test_palpation_items_are_declared_unobservable(project_root: Path) -> None:
+    # pliability, and Manchester texture, whose anchors (just palpable, firm, hard) are firmness
+    for ref in ("vss/pliability", "posas_observer/pliability", "manchester/texture"):
         _, item = find_item(ref, project_root)
         assert item.observable_in_photo is False
         assert "palpation" in (item.unobservable_reason or "")
@@ -74,7 +75,7 @@ def test_required_ground_truths(project_root: Path) -> None:
         "jsw_keloid/size": ("latent_area_mm2", "+"),
         "manchester/colour": ("latent_color_delta_e", "+"),
         "manchester/surface": ("latent_gloss", "+"),
-        "manchester/texture": ("latent_relief", "+"),
+        "posas_observer/relief": ("latent_relief", "+"),
     }
     for ref, (column, direction) in expected.items():
         _, item = find_item(ref, project_root)
