@@ -33,7 +33,8 @@ import cv2
 import numpy as np
 from scipy import ndimage, stats
 
-SEED = 72024  # scafe.criterion_tests.VALIDATION_SEED
+from scafe.criterion_tests import VALIDATION_SEED as SEED  # the criterion tests' phantoms
+
 SIGMAS = (1.0, 2.0, 4.0)
 
 
@@ -69,6 +70,18 @@ def _render(index: int, size: int, relief: float | None) -> tuple[np.ndarray, np
     return out.image, out.mask, meta
 
 
+def _check_same_scene_as_render_phantom(size: int) -> None:
+    """``_render`` repeats ``render_phantom``'s seeding so that it can change the relief; make sure
+    it still draws the very same scene (else every figure here would be about other phantoms)."""
+    from scafe.data.phantoms import render_phantom
+
+    image, mask, _ = _render(0, size, None)
+    reference = render_phantom(0, seed=SEED, size=size)
+    if not (np.array_equal(image, reference.image) and np.array_equal(mask, reference.mask)):
+        raise SystemExit("relief_visibility: _render no longer reproduces scafe.data.phantoms."
+                         "render_phantom (its seeding changed); update _render to match.")
+
+
 def _stats(image: np.ndarray, mask: np.ndarray) -> dict[str, float]:
     core = ndimage.binary_erosion(mask, iterations=2)
     outside = ndimage.distance_transform_edt(~mask)
@@ -102,6 +115,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--json", help="also write the table as JSON to this path")
     args = parser.parse_args()
+    _check_same_scene_as_render_phantom(args.size)
     with ProcessPoolExecutor(args.workers) as pool:
         rows = list(pool.map(_one, [(k, args.size) for k in range(args.n)], chunksize=4))
     rows = [r for r in rows if r[1] and r[2] and r[3]]
