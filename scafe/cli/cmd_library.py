@@ -171,23 +171,19 @@ def verify(
 
     lib = _open(library)
     count = len([e for e in lib.active() if not names or e.name in names])
+    phantom_set = {"n": phantoms or VALIDATION_N, "size": phantom_size or VALIDATION_SIZE,
+                   "seed": VALIDATION_SEED if phantom_seed is None else phantom_seed}
     criterion_test = None
     if phantom_seed is not None or phantoms is not None or phantom_size is not None:
-        criterion_test = functools.partial(
-            run_criterion_tests, n=phantoms or VALIDATION_N,
-            seed=VALIDATION_SEED if phantom_seed is None else phantom_seed,
-            size=phantom_size or VALIDATION_SIZE,
-        )
+        criterion_test = functools.partial(run_criterion_tests, **phantom_set)
     with progress_bar() as bar:
         task = bar.add_task("verifying", total=count)
         results = lib.verify(names or None, criterion_tests=not no_criterion, criterion_test=criterion_test,
                              on_result=lambda _r: bar.advance(task))  # fmt: skip
     failing = [r for r in results if not r.ok]
     if as_json:
-        phantom_set = None if no_criterion else {
-            "n": phantoms or VALIDATION_N, "seed": VALIDATION_SEED if phantom_seed is None else phantom_seed,
-            "size": phantom_size or VALIDATION_SIZE}
-        typer.echo(json.dumps({"version_id": lib.version_id, "ok": not failing, "phantom_set": phantom_set,
+        typer.echo(json.dumps({"version_id": lib.version_id, "ok": not failing,
+                               "phantom_set": None if no_criterion else phantom_set,
                                "results": [r.to_dict() for r in results]}, indent=2))  # fmt: skip
     else:
         for r in results:
