@@ -175,7 +175,8 @@ def verify(
                    "seed": VALIDATION_SEED if phantom_seed is None else phantom_seed}
     criterion_test = None
     if phantom_seed is not None or phantoms is not None or phantom_size is not None:
-        criterion_test = functools.partial(run_criterion_tests, **phantom_set)
+        criterion_test = functools.partial(run_criterion_tests, n=phantom_set["n"], seed=phantom_set["seed"],
+                                           size=phantom_set["size"])
     with progress_bar() as bar:
         task = bar.add_task("verifying", total=count)
         results = lib.verify(names or None, criterion_tests=not no_criterion, criterion_test=criterion_test,
