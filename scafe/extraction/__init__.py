@@ -20,7 +20,13 @@ import pandas as pd
 from scafe.errors import ExtractionError, UsageError
 from scafe.extraction.cache import ExtractionCache, array_pair_key, file_pair_key
 from scafe.extraction.engine import ExtractorSpec, WorkItem, run_dask, run_local
-from scafe.extraction.table import COLUMN_SCHEME, ERROR_COLUMNS, FeatureTable, column_name, split_column
+from scafe.extraction.table import (
+    COLUMN_SCHEME,
+    ERROR_COLUMNS,
+    FeatureTable,
+    column_name,
+    split_column,
+)
 
 __all__ = ["ExtractorSpec", "FeatureTable", "WorkItem", "column_name", "extract", "extract_items", "library_specs",
            "split_column"]

@@ -17,7 +17,8 @@ from tests.extraction.conftest import MEAN_RED
 def test_column_name_and_split_column_round_trip() -> None:
     assert column_name("rim_erythema", "delta_a") == "rim_erythema.delta_a"
     assert split_column("rim_erythema.delta_a") == ("rim_erythema", "delta_a")
-    assert is_namespaced("a.b") and not is_namespaced("delta_a")
+    assert is_namespaced("a.b")
+    assert not is_namespaced("delta_a")
     for bad in ("delta_a", ".delta_a", "rim.", "a.b.c"):
         with pytest.raises(DataError, match="re-extract"):
             split_column(bad)
