@@ -24,6 +24,7 @@ import os
 import re
 import warnings
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
@@ -62,7 +63,7 @@ def _check_tiff(path: Path) -> None:
     import tifffile
 
     with tifffile.TiffFile(path) as tif:
-        page = tif.pages.first if hasattr(tif.pages, "first") else tif.pages[0]
+        page: Any = tif.pages.first if hasattr(tif.pages, "first") else tif.pages[0]
         series = tif.series[0] if tif.series else None
         width, height = int(page.imagewidth), int(page.imagelength)
         elements = int(np.prod(series.shape)) if series is not None else width * height

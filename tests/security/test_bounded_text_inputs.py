@@ -38,7 +38,8 @@ def test_oversized_yaml_is_refused(tmp_path):
     path = tmp_path / "vss.yaml"
     path.write_text("title: t\nitems: []\n# " + "x" * (600 * 1024) + "\n")
     criteria, problems = validate_criteria_file(path)
-    assert criteria is None and any("KiB" in p for p in problems), problems
+    assert criteria is None
+    assert any("KiB" in p for p in problems), problems
 
 
 def test_deep_nesting_is_refused():

@@ -31,7 +31,8 @@ def test_extract_refuses_a_tampered_extractor_naming_entry_and_verify(const_libr
     with pytest.raises(LibraryError) as info:
         extract(small_dataset, library=const_library.reload(), progress=False)
     message = str(info.value)
-    assert "t_const@v1" in message and "scafe library verify" in message
+    assert "t_const@v1" in message
+    assert "scafe library verify" in message
 
 
 def test_cli_extract_exits_nonzero_on_tampered_extractor(const_library, small_dataset, sec_cache, tmp_path, capsys):
@@ -74,9 +75,9 @@ def test_library_specs_and_transformer_use_the_checked_source(const_library):
     _tamper(const_library)
     with pytest.raises(LibraryError, match="t_const@v1"):
         library_specs(const_library.reload())
-    from scafe.transformer import FeatureLibraryTransformer
-
     import numpy as np
+
+    from scafe.transformer import FeatureLibraryTransformer
 
     with pytest.raises(LibraryError, match="t_const@v1"):
         FeatureLibraryTransformer(library=const_library.path).fit(
@@ -136,7 +137,8 @@ def test_cli_refuses_escaping_path_in_one_line(const_library, tmp_path, command,
     code = main([*command, "--library", str(const_library.path)])
     err = capsys.readouterr().err
     assert code != 0
-    assert "t_const@v1" in err and "Traceback" not in err
+    assert "t_const@v1" in err
+    assert "Traceback" not in err
 
 
 def test_symlinked_extractor_file_is_refused(const_library, tmp_path, small_dataset, sec_cache):
@@ -150,7 +152,8 @@ def test_symlinked_extractor_file_is_refused(const_library, tmp_path, small_data
     with pytest.raises(LibraryError, match="symlink"):
         extract(small_dataset, library=const_library, progress=False)
     results = const_library.verify(criterion_tests=False, validate=lambda s: None)
-    assert not results[0].ok and "symlink" in " ".join(results[0].failures)
+    assert not results[0].ok
+    assert "symlink" in " ".join(results[0].failures)
 
 
 def test_symlinked_extractor_folder_is_refused(const_library, tmp_path):
@@ -170,7 +173,10 @@ def test_deeply_nested_manifest_gives_one_line_error(tmp_path, capsys):
         Library.open(lib_dir)
     code = main(["library", "status", "--library", str(lib_dir)])
     err = capsys.readouterr().err
-    assert code == 1 and "Traceback" not in err and err.count("error:") == 1 and "nested too deeply" in " ".join(err.split())
+    assert code == 1
+    assert "Traceback" not in err
+    assert err.count("error:") == 1
+    assert "nested too deeply" in " ".join(err.split())
 
 
 @pytest.mark.parametrize("text", ['{"entries": 5}', "[]", '{"entries": [{"name": 1}]}', "\xff\xfe", "nul\x00l"])
@@ -203,7 +209,8 @@ def test_verify_checks_deprecated_entries_and_activate_rechecks(const_library):
     lib.file_path(old).write_text(const_source(value=666.0))
     results = lib.verify(criterion_tests=False, validate=_ok_report)
     by_label = {r.label: r for r in results}
-    assert "t_const@v1" in by_label and not by_label["t_const@v1"].ok
+    assert "t_const@v1" in by_label
+    assert not by_label["t_const@v1"].ok
     assert by_label["t_const@v2"].ok
     with pytest.raises(LibraryError, match=r"t_const@v1.*scafe library verify"):
         lib.activate("t_const", 1)
