@@ -148,6 +148,8 @@ def active_features(library: Any, settings: UsefulnessSettings) -> pd.DataFrame:
     active = sorted(library.active(), key=lambda e: (e.name, e.version))
     if not active:
         return pd.DataFrame(index=pd.Index(training_set(settings).ids, name="id"))
+    for entry in active:  # refuse tampered files even when the values would come from the cache (issue 12)
+        library.read_checked(entry)
     digest = active_identity(library, settings)
     path = cache_dir() / "usefulness" / f"active-{digest}.csv"
     if path.is_file():

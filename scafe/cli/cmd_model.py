@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from scafe.cli._common import EXIT_PARTIAL, console, stdout
+from scafe.textsafe import safe_text
 
 
 def _manifest_path(path: Path) -> Path:
@@ -107,11 +108,13 @@ def register(app: typer.Typer) -> None:
         for col in ["id", *frame.columns]:
             view.add_column(col, overflow="fold")
         for case_id, row in frame.iterrows():
-            view.add_row(str(case_id), f"{row.p_keloid:.3f}", row.prediction,
+            view.add_row(safe_text(case_id), f"{row.p_keloid:.3f}", row.prediction,
                          *([row.explanation.replace("; ", "\n")] if explain else []))
         stdout.print(view)
         if out is not None:
-            frame.to_csv(out, index_label="id")
+            from scafe.extraction.outputs import neutralise_frame  # spreadsheet-safe ids (issue 12)
+
+            neutralise_frame(frame).to_csv(out, index_label="id")
             console.print(f"wrote {out}")
         if comp.library_version_differs:
             console.print("[yellow]note:[/yellow] the table comes from another library version; every model "

@@ -94,11 +94,12 @@ class FeatureTable:
 
     def save(self, csv_path: str | Path) -> Path:
         """Write ``X.csv`` (features), ``X.errors.csv`` and ``X.meta.json``; return ``X.csv``."""
+        from scafe.extraction.outputs import (
+            write_table_set,  # atomic set, formula-safe cells (issue 12)
+        )
+
         main, errors, meta = sidecar_paths(csv_path)
-        main.parent.mkdir(parents=True, exist_ok=True)
-        self.frame.to_csv(main, index=True, index_label="id", float_format="%.10g")
-        self.errors.reindex(columns=ERROR_COLUMNS).to_csv(errors, index=False)
-        meta.write_text(json.dumps(self.meta, indent=2, sort_keys=True, default=str) + "\n")
+        write_table_set(self.frame, self.errors.reindex(columns=ERROR_COLUMNS), self.meta, (main, errors, meta))
         return main
 
     @classmethod
@@ -111,5 +112,8 @@ class FeatureTable:
         err = (pd.read_csv(errors, dtype=str, keep_default_na=False) if errors.is_file()
                else pd.DataFrame(columns=ERROR_COLUMNS))
         info = json.loads(meta.read_text()) if meta.is_file() else {}
+        from scafe.extraction.outputs import restore_frame
+
+        frame = restore_frame(frame)
         require_namespaced(frame.columns, f"Feature table {str(main)!r}")
-        return cls(frame=frame.astype(float), errors=err, meta=info)
+        return cls(frame=frame.astype(float), errors=restore_frame(err, index=False), meta=info)
