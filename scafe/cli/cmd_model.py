@@ -15,6 +15,7 @@ from scafe.cli._common import (
     resolve_format,
     stdout,
 )
+from scafe.textsafe import safe_text
 
 
 def _manifest_path(path: Path) -> Path:
@@ -66,7 +67,7 @@ def _number(value: object) -> float | None:
 def _cell(value: object) -> str:
     if value is None:
         return ""
-    return value if isinstance(value, str) else f"{value:.4g}"
+    return safe_text(value) if isinstance(value, str) else f"{value:.4g}"
 
 
 def register(app: typer.Typer) -> None:
@@ -132,11 +133,13 @@ def register(app: typer.Typer) -> None:
         for col in ["id", *frame.columns]:
             view.add_column(col, overflow="fold")
         for case_id, row in frame.iterrows():
-            view.add_row(str(case_id), f"{row.p_keloid:.3f}", row.prediction,
+            view.add_row(safe_text(case_id), f"{row.p_keloid:.3f}", row.prediction,
                          *([row.explanation.replace("; ", "\n")] if explain else []))
         stdout.print(view)
         if out is not None:
-            frame.to_csv(out, index_label="id")
+            from scafe.extraction.outputs import neutralise_frame  # spreadsheet-safe ids (issue 12)
+
+            neutralise_frame(frame).to_csv(out, index_label="id")
             console.print(f"wrote {out}")
         if comp.library_version_differs:
             console.print("[yellow]note:[/yellow] the table comes from another library version; every model "
@@ -180,7 +183,7 @@ def register(app: typer.Typer) -> None:
         if fmt != "table":
             emit(fmt, rows, payload={"query": case_id, "item": item, "cases": rows})
             return
-        title = f"Cases nearest to {case_id}" + (f" on {item}" if item else "")
+        title = f"Cases nearest to {safe_text(case_id)}" + (f" on {safe_text(item)}" if item else "")
         view = Table(title=title)
         head = ["id", *(["label"] if labels is not None else []), "distance", "shared"]
         for col in head:
@@ -191,9 +194,9 @@ def register(app: typer.Typer) -> None:
         values = Table(title="Feature values (query first)")
         values.add_column("feature")
         for row in rows:
-            values.add_column(str(row["id"]), justify="right")
+            values.add_column(safe_text(row["id"]), justify="right")
         for col in shown:
-            values.add_row(col, *[_cell(row[col]) for row in rows])
+            values.add_row(safe_text(col), *[_cell(row[col]) for row in rows])
         stdout.print(values)
 
     @app.command("evaluate")
