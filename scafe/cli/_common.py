@@ -81,3 +81,35 @@ def track(items: Iterable[T], description: str, total: int | None = None) -> Ite
     with progress_bar() as bar:
         task = bar.add_task(description, total=total)
         yield from _progress.iterate(items, bar, task)
+
+
+SKIP_BAD_HELP = ("Skip bad manifest rows instead of stopping: they are written to a .skipped.csv file next to "
+                 "the output and the exit code is 3 (partial).")
+
+
+def load_dataset_for(data: Any, skip_bad: bool) -> Any:
+    """``load_dataset(data, skip_bad=...)`` for a command (the error names --skip-bad when rows are bad)."""
+    from scafe.data.dataset import load_dataset
+
+    return load_dataset(data, skip_bad=skip_bad)
+
+
+def write_skipped(bad: Any, next_to: Any) -> Any:
+    """Write the rows ``--skip-bad`` dropped next to ``next_to`` (a file or a folder); ``None`` if none.
+
+    ``out.csv`` -> ``out.skipped.csv``; a folder (or a path without suffix) -> ``FOLDER/skipped_rows.csv``.
+    The caller exits with :data:`EXIT_PARTIAL` when a path is returned.
+    """
+    from pathlib import Path
+
+    from scafe.data.dataset import write_bad_rows
+
+    if not bad:
+        return None
+    target = Path(next_to)
+    path = target.with_name(target.stem + ".skipped.csv") if target.suffix else target / "skipped_rows.csv"
+    write_bad_rows(bad, path)
+    rows = len({b.row for b in bad})
+    console.print(f"[yellow]{rows} bad row(s) skipped[/yellow] (--skip-bad; {len(bad)} problem(s)), listed in "
+                  f"{escape(str(path))}", highlight=False)
+    return path

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from scafe.cli._common import EXIT_FAILURE, console, progress_bar, stdout
+from scafe.cli._common import EXIT_FAILURE, console, emit, format_option, json_option, progress_bar, resolve_format, stdout
 
 data_app = typer.Typer(
     name="data",
@@ -63,6 +63,8 @@ def check(
         "keloid,hypertrophic", "--labels", help="Comma-separated allowed labels; any other label is a bad row."
     ),
     write_bad: Path | None = typer.Option(None, "--write-bad", help="Also write the bad rows to this CSV file."),
+    as_json: bool = json_option(),
+    fmt: str = format_option(),
 ) -> None:
     """List every bad row of a dataset with its reason; exit 1 if there is any."""
     from scafe.data.dataset import check_dataset, write_bad_rows
@@ -74,6 +76,13 @@ def check(
                             progress=lambda done, total: bar.update(task, completed=done, total=total))
     if write_bad is not None:
         write_bad_rows(bad, write_bad)
+    fmt = resolve_format(fmt, as_json)
+    if fmt != "table":
+        rows = [{"row": b.row, "id": b.id, "reason": b.reason} for b in bad]
+        emit(fmt, rows, columns=["row", "id", "reason"], payload={"path": str(path), "bad_rows": rows})
+        if bad:
+            raise typer.Exit(EXIT_FAILURE)
+        return
     if not bad:
         stdout.print(f"{path}: no bad rows.")
         return

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from scafe.cli._common import EXIT_OK, EXIT_PARTIAL, console, progress_bar
+from scafe.cli._common import EXIT_OK, EXIT_PARTIAL, console, progress_bar, write_skipped
 
 EXTRACT_HELP = (
     "Extract the active feature library on a dataset into a feature table.\n\n"
@@ -25,7 +25,7 @@ def extract_command(
     out: Path = typer.Option(..., "--out", "-o", help="Output feature table, e.g. features.csv."),
     workers: int = typer.Option(1, "--workers", "-w", min=1, help="Parallel runner sets (threads locally, worker processes with --dask local)."),
     dask: str | None = typer.Option(None, "--dask", help="Run on Dask: 'local' starts a LocalCluster of --workers processes; 'tcp://HOST:PORT' connects to a scheduler (workers need scafe installed and the image paths)."),
-    skip_bad: bool = typer.Option(False, "--skip-bad", help="Skip bad manifest rows (listed on stderr) instead of stopping."),
+    skip_bad: bool = typer.Option(False, "--skip-bad", help="Skip bad manifest rows instead of stopping: listed on stderr and in OUT.skipped.csv; exit code 3 (partial)."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Ignore and do not update the extraction cache."),
     library: Path | None = typer.Option(None, "--library", help="Feature library directory (default: the project's feature_library/)."),
 ) -> None:
@@ -53,11 +53,12 @@ def extract_command(
     console.print(f"wrote {path} ({len(table.frame)} images x {table.frame.shape[1]} features; "
                   f"{meta['cached_cells']} of {meta['cells']} cells from cache, {meta['seconds']:.1f} s)",
                   highlight=False)
+    skipped = write_skipped(dataset.bad, path)
     if not table.complete:
         console.print(f"[yellow]{len(table.errors)} cells failed[/yellow]: see "
                       f"{path.with_name(path.stem + '.errors.csv')}", highlight=False)
         raise typer.Exit(EXIT_PARTIAL)
-    raise typer.Exit(EXIT_OK)
+    raise typer.Exit(EXIT_PARTIAL if skipped is not None else EXIT_OK)
 
 
 def register(app: typer.Typer) -> None:

@@ -8,6 +8,7 @@ import typer
 
 from scafe.cli._common import (
     EXIT_PARTIAL,
+    SKIP_BAD_HELP,
     console,
     emit,
     format_option,
@@ -38,8 +39,13 @@ def read_labels(path: Path):
     return frame.set_index("id")["label"]
 
 
-def load_features(data: Path | None, features: Path | None, *, progress: bool = True):
-    """A FeatureTable from ``--features`` (a saved table) or ``--data`` (extracted, cached)."""
+def load_features(data: Path | None, features: Path | None, *, progress: bool = True, skip_bad: bool = False,
+                  skipped_next_to: Path | None = None):
+    """A FeatureTable from ``--features`` (a saved table) or ``--data`` (extracted, cached).
+
+    With ``skip_bad`` bad manifest rows are dropped and written next to ``skipped_next_to``
+    (default: the dataset folder); ``table.meta["skipped_rows"]`` then holds that path.
+    """
     from scafe.errors import UsageError
 
     if (data is None) == (features is None):
@@ -48,9 +54,15 @@ def load_features(data: Path | None, features: Path | None, *, progress: bool = 
         from scafe.extraction import FeatureTable
 
         return FeatureTable.load(features)
+    from scafe.cli._common import load_dataset_for, write_skipped
     from scafe.extraction import extract
 
-    return extract(data, progress=progress)
+    dataset = load_dataset_for(data, skip_bad)
+    table = extract(dataset, progress=progress)
+    skipped = write_skipped(dataset.bad, skipped_next_to or dataset.root)
+    if skipped is not None:
+        table.meta["skipped_rows"] = str(skipped)
+    return table
 
 
 def _number(value: object) -> float | None:
@@ -114,28 +126,34 @@ def register(app: typer.Typer) -> None:
         allow_missing: bool = typer.Option(False, "--allow-missing", help="Continue when the table lacks model "
                                            "features (they become NaN; reported; exit code 3)."),
         out: Path = typer.Option(None, "--out", "-o", help="Also write the predictions to this CSV."),
+        as_json: bool = json_option(),
+        fmt: str = format_option(),
+        skip_bad: bool = typer.Option(False, "--skip-bad", help=SKIP_BAD_HELP),
     ) -> None:
-        """Predict p(keloid) per case; with --explain, say why in criterion terms."""
+        """Predict p(keloid) per case; with --explain, say why in criterion terms (exit 3: rows skipped)."""
         import pandas as pd
         from rich.table import Table
 
         from scafe.classifier import ScarClassifier
 
         model = ScarClassifier.load(model_dir)
-        table = load_features(data, features)
+        table = load_features(data, features, skip_bad=skip_bad, skipped_next_to=out)
         X, comp = model.align(table.frame, feature_meta=table.meta.get("features"),
                               library_version=table.meta.get("library_version"), allow_missing=allow_missing)
         p = model.predict_proba(X)[:, 1]
         frame = pd.DataFrame({"p_keloid": p, "prediction": model.predict(X)}, index=X.index)
         if explain:
             frame["explanation"] = ["; ".join(lines) for lines in model.explain(X, top=top)]
+        fmt = resolve_format(fmt, as_json)
+        rows = [{"id": str(case_id), "p_keloid": float(row.p_keloid), "prediction": row.prediction,
+                 **({"explanation": row.explanation} if explain else {})} for case_id, row in frame.iterrows()]
         view = Table(title=f"Predictions ({len(frame)} cases, model library {model.library_version_})")
         for col in ["id", *frame.columns]:
             view.add_column(col, overflow="fold")
         for case_id, row in frame.iterrows():
             view.add_row(safe_text(case_id), f"{row.p_keloid:.3f}", row.prediction,
                          *([row.explanation.replace("; ", "\n")] if explain else []))
-        stdout.print(view)
+        emit(fmt, rows, table=view, payload={"model_library": model.library_version_, "cases": rows})
         if out is not None:
             from scafe.extraction.outputs import neutralise_frame  # spreadsheet-safe ids (issue 12)
 
@@ -148,6 +166,8 @@ def register(app: typer.Typer) -> None:
             console.print(f"[yellow]incomplete:[/yellow] missing {comp.missing}, changed {comp.changed} "
                           "(set to NaN because of --allow-missing)", highlight=False)
             raise typer.Exit(EXIT_PARTIAL)
+        if table.meta.get("skipped_rows"):
+            raise typer.Exit(EXIT_PARTIAL)
 
     @app.command("similar")
     def similar(
@@ -158,14 +178,16 @@ def register(app: typer.Typer) -> None:
         k: int = typer.Option(5, "-k", help="How many neighbours."),
         as_json: bool = json_option(),
         fmt: str = format_option(),
+        skip_bad: bool = typer.Option(False, "--skip-bad", help=SKIP_BAD_HELP),
     ) -> None:
-        """Nearest cases by robustly standardised library features, overall or for one criterion item."""
+        """Nearest cases by robustly standardised library features, overall or for one criterion item
+        (exit 3: rows skipped)."""
         from rich.table import Table
 
         from scafe.similar import nearest_cases
 
         fmt = resolve_format(fmt, as_json)
-        table = load_features(data, features)
+        table = load_features(data, features, skip_bad=skip_bad)
         labels = read_labels(data) if data is not None else None
         near = nearest_cases(table.frame, case_id, k=k, item=item, feature_meta=table.meta.get("features", {}),
                              labels=labels)
@@ -182,6 +204,8 @@ def register(app: typer.Typer) -> None:
                 row.pop("label")
         if fmt != "table":
             emit(fmt, rows, payload={"query": case_id, "item": item, "cases": rows})
+            if table.meta.get("skipped_rows"):
+                raise typer.Exit(EXIT_PARTIAL)
             return
         title = f"Cases nearest to {safe_text(case_id)}" + (f" on {safe_text(item)}" if item else "")
         view = Table(title=title)
@@ -198,6 +222,8 @@ def register(app: typer.Typer) -> None:
         for col in shown:
             values.add_row(safe_text(col), *[_cell(row[col]) for row in rows])
         stdout.print(values)
+        if table.meta.get("skipped_rows"):
+            raise typer.Exit(EXIT_PARTIAL)
 
     @app.command("evaluate")
     def evaluate_cmd(
