@@ -65,4 +65,5 @@ def test_plain_table_never_cuts_a_cell() -> None:
         wide.add_column(name)
     wide.add_row("1" * 40, "2" * 40, "3" * 40)
     text = plain_table(wide)
-    assert "1" * 40 in text and "  b  " + "2" * 40 in text  # one block per row when too wide
+    assert "1" * 40 in text
+    assert "  b  " + "2" * 40 in text

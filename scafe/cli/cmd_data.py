@@ -6,7 +6,16 @@ from pathlib import Path
 
 import typer
 
-from scafe.cli._common import EXIT_FAILURE, console, emit, format_option, json_option, progress_bar, resolve_format, stdout
+from scafe.cli._common import (
+    EXIT_FAILURE,
+    console,
+    emit,
+    format_option,
+    json_option,
+    progress_bar,
+    resolve_format,
+    stdout,
+)
 
 data_app = typer.Typer(
     name="data",
