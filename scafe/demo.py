@@ -78,6 +78,18 @@ class DemoOutcome:
     config: DemoConfig
 
 
+def _require_library(library: Any) -> None:
+    """The demo exists to show the library: without one it fails (exit 2) instead of skipping "ours"."""
+    from scafe.errors import ConfigError
+    from scafe.library import Library
+
+    lib = library if isinstance(library, Library) else Library.open(library)
+    if not lib.manifest_path.is_file() or not lib.active():
+        raise ConfigError(f"the feature library at {str(lib.path)!r} has no active extractor, so the demo would "
+                          "only run the baselines; run from a clone of the repository, set SCAFE_LIBRARY (or "
+                          "SCAFE_ROOT) to one, or reinstall with `pip install .` (the wheel ships the library)")
+
+
 def run_demo(
     out: str | Path,
     *,
@@ -96,6 +108,7 @@ def run_demo(
     from scafe.evaluation.methods import NO_ENDPOINT
     from scafe.report import write_report
 
+    _require_library(library)
     started = time.perf_counter()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

@@ -3,7 +3,9 @@
 They are data, not import packages, so they are found relative to a *project root*:
 ``--root``/``SCAFE_ROOT`` if given, else the nearest parent of the working directory holding
 ``feature_library/library.json`` or ``prompts/criteria``, else the checkout this package was
-installed from (``pip install -e .``).
+installed from (``pip install -e .``), else the copies shipped inside an installed wheel
+(``scafe/_shipped/``, written by ``setup.py``). If none of these exists the command fails
+with a :class:`~scafe.errors.ConfigError` saying how to point scafe at a project.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from pathlib import Path
 from scafe.errors import ConfigError
 
 PACKAGE_CHECKOUT = Path(__file__).resolve().parents[1]
+SHIPPED_DATA = Path(__file__).resolve().parent / "_shipped"
 
 
 def _looks_like_root(path: Path) -> bool:
@@ -29,10 +32,14 @@ def project_root(explicit: str | os.PathLike[str] | None = None) -> Path:
             raise ConfigError(f"The project root {str(root)!r} (from --root or SCAFE_ROOT) is not a directory.")
         return root
     here = Path.cwd().resolve()
-    for candidate in (here, *here.parents):
+    for candidate in (here, *here.parents, PACKAGE_CHECKOUT, SHIPPED_DATA):
         if _looks_like_root(candidate):
             return candidate
-    return PACKAGE_CHECKOUT
+    raise ConfigError(
+        f"No scafe project found: neither {str(here)!r} nor a parent holds feature_library/library.json or "
+        f"prompts/criteria, and this installation ships no copy ({str(SHIPPED_DATA)!r} is missing). "
+        "Run from a clone of the repository, set SCAFE_ROOT to one, or reinstall with `pip install .`."
+    )
 
 
 def prompts_dir(root: Path | None = None) -> Path:

@@ -94,7 +94,7 @@ def load_dataset_for(data: Any, skip_bad: bool) -> Any:
     return load_dataset(data, skip_bad=skip_bad)
 
 
-def write_skipped(bad: Any, next_to: Any) -> Any:
+def write_skipped(bad: Any, next_to: Any, name: str | None = None) -> Any:
     """Write the rows ``--skip-bad`` dropped next to ``next_to`` (a file or a folder); ``None`` if none.
 
     ``out.csv`` -> ``out.skipped.csv``; a folder (or a path without suffix) -> ``FOLDER/skipped_rows.csv``.
@@ -107,9 +107,24 @@ def write_skipped(bad: Any, next_to: Any) -> Any:
     if not bad:
         return None
     target = Path(next_to)
-    path = target.with_name(target.stem + ".skipped.csv") if target.suffix else target / "skipped_rows.csv"
+    if name is not None:
+        path = target / name
+    else:
+        path = target.with_name(target.stem + ".skipped.csv") if target.suffix else target / "skipped_rows.csv"
     write_bad_rows(bad, path)
     rows = len({b.row for b in bad})
     console.print(f"[yellow]{rows} bad row(s) skipped[/yellow] (--skip-bad; {len(bad)} problem(s)), listed in "
                   f"{escape(str(path))}", highlight=False)
     return path
+
+
+def require_library(lib: Any, *, allow_empty: bool = False) -> Any:
+    """``lib`` if it has a library.json (and active entries unless ``allow_empty``); else a
+    ``ConfigError`` naming where it looked and the fix (a broken install must not pass silently)."""
+    from scafe.errors import ConfigError
+
+    if not lib.manifest_path.is_file() or (not allow_empty and not lib.active()):
+        what = "no library.json" if not lib.manifest_path.is_file() else "no active entry"
+        raise ConfigError(f"the feature library at {str(lib.path)!r} has {what}; run from a clone of the "
+                          "repository, set SCAFE_LIBRARY (or SCAFE_ROOT) to one, or reinstall with `pip install .`")
+    return lib

@@ -12,6 +12,7 @@ from scafe.cli._common import (
     emit,
     format_option,
     progress_bar,
+    require_library,
     resolve_format,
     stdout,
 )
@@ -177,7 +178,7 @@ def verify(
         run_criterion_tests,
     )
 
-    lib = _open(library)
+    lib = require_library(_open(library), allow_empty=True)  # an empty library verifying "0 entries" would hide a broken install
     count = len([e for e in lib.active() if not names or e.name in names])
     phantom_set = {"n": phantoms or VALIDATION_N, "size": phantom_size or VALIDATION_SIZE,
                    "seed": VALIDATION_SEED if phantom_seed is None else phantom_seed}

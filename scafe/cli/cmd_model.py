@@ -65,6 +65,12 @@ def load_features(data: Path | None, features: Path | None, *, progress: bool = 
     return table
 
 
+def goal_size(run) -> int:
+    """The training size the goals are checked at: 50 when evaluated, else the largest size."""
+    sizes = run.result.sizes
+    return 50 if 50 in sizes or not sizes else max(sizes)
+
+
 def _number(value: object) -> float | None:
     """A float for JSON/CSV (NaN -> None)."""
     import math
@@ -236,8 +242,20 @@ def register(app: typer.Typer) -> None:
         out: Path = typer.Option(Path("scafe-eval"), "--out", "-o", help="Folder for metrics.json and report.html."),
         profile: str = typer.Option("default", "--profile", help="Phantom profile of the default test set."),
         use_llm: bool = typer.Option(True, "--llm/--no-llm", help="Run the LLM methods when an endpoint is set."),
+        folds: int = typer.Option(5, "--folds", min=2, help="Cross-validation folds when there is no test set "
+                                  "(grouped by patient_id when the manifest has it; a split column is honoured)."),
+        cv: bool = typer.Option(False, "--cv", help="Cross-validate on --data even for a phantom set (default "
+                                "for a user dataset without --test)."),
+        skip_bad: bool = typer.Option(False, "--skip-bad", help=SKIP_BAD_HELP),
+        fail_on_goal: bool = typer.Option(False, "--fail-on-goal", help="Exit 1 when a declared goal is missed "
+                                          "(for CI gates); goals that could not be evaluated do not fail."),
     ) -> None:
-        """Learning curves of every method with bootstrap 95% intervals; writes metrics.json and report.html."""
+        """Learning curves of every method with bootstrap 95% intervals; writes metrics.json and report.html.
+
+        With --test: a fixed held-out test set. Without it on a user dataset (or with --cv): repeated
+        stratified cross-validation on --data, grouped by patient_id. Exit 1 with --fail-on-goal when a
+        goal is missed, 3 when rows were skipped.
+        """
         from scafe.cli.cmd_demo import llm_client_or_reason, print_summary, progress_factory
         from scafe.errors import UsageError
         from scafe.evaluation import evaluate
@@ -248,18 +266,36 @@ def register(app: typer.Typer) -> None:
         except ValueError:
             raise UsageError(f"--sizes must be comma-separated integers like 20,50,100; got {sizes!r}.") from None
         method_list = [m.strip() for m in methods.split(",")] if methods else None
-        if test is None:
-            header = _manifest_path(data).read_text().splitlines()[0] if _manifest_path(data).is_file() else ""
-            if "latent_" not in header:
-                raise UsageError("--test is required for a non-phantom dataset (a fixed held-out test set).")
-            from scafe.demo import phantom_set
+        from scafe.cli._common import load_dataset_for, write_skipped
 
-            test = phantom_set(400, 2002, 256, profile)
-        client, reason = llm_client_or_reason(use_llm)
+        dataset = load_dataset_for(data, skip_bad)
+        if test is None and not cv:
+            header = _manifest_path(data).read_text().splitlines()[0] if _manifest_path(data).is_file() else ""
+            if "latent_" in header:  # a phantom pool: the fixed phantom test set, as before
+                from scafe.demo import phantom_set
+
+                test = phantom_set(400, 2002, 256, profile)
+        if cv and test is not None:
+            raise UsageError("--cv and --test contradict each other; pass one of them.")
+        test_set = load_dataset_for(test, skip_bad) if test is not None else None
+        client, reason = llm_client_or_reason(use_llm and test is not None)
         with progress_factory() as factory:
-            run = evaluate(data, test, sizes=size_list, repeats=repeats, methods=method_list, llm_client=client,
-                           llm_unavailable=reason, progress=factory)
+            run = evaluate(dataset, test_set, sizes=size_list, repeats=repeats, methods=method_list,
+                           llm_client=client, llm_unavailable=reason, progress=factory, folds=folds)
+        out.mkdir(parents=True, exist_ok=True)
+        skipped = [p for p in (write_skipped(dataset.bad, out, "skipped_rows.csv"),
+                               write_skipped(test_set.bad, out, "skipped_test_rows.csv") if test_set else None) if p]
+        run.dataset["skipped_rows"] = [str(p) for p in skipped]
         metrics = run.write_metrics(out / "metrics.json")
         report = write_report(run, out / "report.html")
-        print_summary(run)
+        print_summary(run, goal_size(run))
         stdout.print(f"\nreport:  {report.resolve()}\nmetrics: {metrics.resolve()}", highlight=False)
+        if fail_on_goal:
+            from scafe.evaluation.goals import check_goals
+
+            missed = [g.goal for g in check_goals(run.metrics, goal_size(run)) if g.passed is False]
+            if missed:
+                console.print(f"[red]goal(s) missed[/red] (--fail-on-goal): {'; '.join(missed)}", highlight=False)
+                raise typer.Exit(1)
+        if skipped:
+            raise typer.Exit(EXIT_PARTIAL)

@@ -42,10 +42,19 @@ class EvaluationRun:
     library_version: str | None
     dataset: dict[str, Any] = field(default_factory=dict)
 
+    provenance: dict[str, Any] = field(default_factory=dict)
+
     @property
     def metrics(self) -> dict[str, Any]:
-        """The ``metrics.json`` document."""
-        return self.result.to_metrics_json(library_version=self.library_version, dataset=self.dataset)
+        """The ``metrics.json`` document, with the goal verdicts and the provenance block."""
+        from scafe.evaluation.goals import check_goals
+
+        doc = self.result.to_metrics_json(library_version=self.library_version, dataset=self.dataset)
+        n_goal = 50 if 50 in self.result.sizes or not self.result.sizes else max(self.result.sizes)
+        doc["goals"] = [{"goal": g.goal, "n_train": n_goal, "ours": g.ours, "target": g.target,
+                         "margin": g.margin, "passed": g.passed} for g in check_goals(doc, n_goal)]
+        doc["provenance"] = self.provenance
+        return doc
 
     def write_metrics(self, path: str | Path) -> Path:
         """Write ``metrics.json`` (indented, NaN-free) and return its path."""
@@ -57,7 +66,7 @@ class EvaluationRun:
 
 def evaluate(
     train: Any,
-    test: Any,
+    test: Any | None,
     *,
     sizes: list[int] | None = None,
     repeats: int = 10,
@@ -69,6 +78,7 @@ def evaluate(
     seed: int = 0,
     progress: ProgressFactory | None = None,
     dataset_info: dict[str, Any] | None = None,
+    folds: int = 5,
 ) -> EvaluationRun:
     """Run the learning-curve evaluation.
 
@@ -83,8 +93,14 @@ def evaluate(
         None = the LLM methods are skipped with ``llm_unavailable`` as the reason.
     llm_max_cases : test cases sent to the LLM (the first ones of the test set).
     progress : ``progress(description, total) -> advance`` factory (CLI progress bars).
+    test=None : cross-validation on ``train`` alone (:mod:`scafe.evaluation.cv`: ``folds`` folds grouped
+        by ``patient_id``, or its ``split`` column; leakage refused).
     """
     sizes = sizes or [20, 50, 100, 200]
+    if test is None:
+        return _evaluate_cv(train, sizes=sizes, repeats=repeats, methods=methods, library=library,
+                            seed=seed, progress=progress, dataset_info=dataset_info, folds=folds,
+                            llm_unavailable=llm_unavailable)
     wanted = set(methods or method_names())
     need_lib = "library+xgboost" in wanted
     need_rad = any(m.startswith("radiomics+") for m in wanted)
@@ -120,6 +136,7 @@ def evaluate(
         if held.features is not None and held.features.meta.get("library_version") != version:
             result.skipped.append({"method": "*", "reason": "train and test were extracted with different "
                                                             "library versions; re-extract both"})
+    _name_missing_columns(result.skipped, pool)
     backend = pool.radiomics_backend
     result.extras["radiomics_backend"] = backend
     info = {
@@ -133,6 +150,101 @@ def evaluate(
         "radiomics_backend": backend,
         "seed": seed,
         "timings": timings,
+        "protocol": "fixed held-out test set",
+        **describe_data(pool),
         **(dataset_info or {}),
     }
-    return EvaluationRun(result=result, pool=pool, test=held, library_version=version, dataset=info)
+    return EvaluationRun(result=result, pool=pool, test=held, library_version=version, dataset=info,
+                         provenance=_provenance(library, version, pool=pool.dataset, test=held.dataset))
+
+
+def describe_data(loaded: LoadedSet) -> dict[str, Any]:
+    """What the data are, for metrics.json and the report (a user dataset is not a phantom set)."""
+    manifest = getattr(loaded.dataset, "manifest", None)
+    phantoms = loaded.cases.latent is not None and loaded.cases.latent.shape[1] > 0
+    kind = ("synthetic phantoms with known ground truth (latent_* columns)" if phantoms
+            else "user dataset: labelled images, no ground truth beyond the labels")
+    return {"data_kind": kind, "synthetic": bool(phantoms), "manifest": str(manifest) if manifest else None}
+
+
+def _name_missing_columns(skipped: list[dict[str, str]], loaded: LoadedSet) -> None:
+    """Oracle/nuisance skip reasons name the manifest and the columns it lacks."""
+    manifest = getattr(loaded.dataset, "manifest", None) or getattr(loaded.dataset, "root", "?")
+    prefixes = {"oracle": "latent_", "nuisance-only": "nuisance_"}
+    for entry in skipped:
+        prefix = prefixes.get(entry["method"])
+        if prefix:
+            entry["reason"] = (f"{manifest} has no {prefix}* columns (the phantoms' ground truth); this method "
+                               "needs them, so it runs on phantom sets only")
+
+
+def _evaluate_cv(train: Any, *, sizes: list[int], repeats: int, methods: list[str] | None, library: Any,
+                 seed: int, progress: ProgressFactory | None, dataset_info: dict[str, Any] | None,
+                 folds: int, llm_unavailable: str) -> EvaluationRun:
+    """Cross-validation on one dataset (see :mod:`scafe.evaluation.cv`)."""
+    import time
+    import types
+
+    import numpy as np
+
+    from scafe.evaluation.cv import count_cv_steps, describe_rows, make_splits, run_cross_validation
+
+    wanted = set(methods or method_names())
+    clock = time.perf_counter()
+    if not hasattr(train, "cases"):
+        from scafe.data.dataset import load_dataset
+
+        train = load_dataset(train)
+    splits, protocol = make_splits(describe_rows(train), labels_of_cases(train), folds=folds, repeats=repeats,
+                                   seed=seed)
+    pool = load_case_set(train, library=library, radiomics=any(m.startswith("radiomics+") for m in wanted),
+                         cnn="cnn" in wanted, use_library="library+xgboost" in wanted, progress=progress)
+    load_s = round(time.perf_counter() - clock, 1)
+
+    def build(tr: Any, te: Any) -> Any:
+        extra: dict[str, Any] = {"library_unavailable": pool.library_error} if pool.library_error else {}
+        groups, skipped = build_groups(tr, te, methods=methods, llm_unavailable=(
+            "LLM methods are not run in cross-validation (pass --test for a fixed test set)"), **extra)
+        return [g for g in groups if not g.zero_shot], skipped
+
+    n_groups = len(build(*([pool.cases] * 2))[0]) if pool.cases.y.size else 0
+    advance = progress("cross-validation", count_cv_steps(n_groups, splits, sizes)) if progress else None
+    clock = time.perf_counter()
+    result = run_cross_validation(pool.cases, splits, build, sizes=sizes, repeats=repeats, seed=seed,
+                                  on_step=(lambda _d: advance()) if advance else None)
+    _name_missing_columns(result.skipped, pool)
+    result.extras["radiomics_backend"] = pool.radiomics_backend
+    scored = np.unique(np.concatenate([s.test for s in splits]))
+    from scafe.evaluation.cv import subset
+
+    test = LoadedSet(cases=subset(pool.cases, scored),
+                     dataset=types.SimpleNamespace(cases=[train.cases[i] for i in scored], root=train.root,
+                                                   manifest=train.manifest),
+                     features=pool.features, radiomics_backend=pool.radiomics_backend)
+    version = pool.features.meta.get("library_version") if pool.features is not None else None
+    train_sizes = [len(s.train) for s in splits]
+    info = {
+        "train": str(train.root), "test": f"{protocol['protocol']} of the same dataset",
+        "n_train_pool": int(min(train_sizes)), "n_test": int(len(scored)),
+        "test_keloid": int(pool.cases.y[scored].sum()), "n_cases": int(len(pool.cases.y)),
+        "sizes": result.sizes, "repeats": repeats, "radiomics_backend": pool.radiomics_backend, "seed": seed,
+        "timings": {"load_s": load_s, "cross_validation_s": round(time.perf_counter() - clock, 1)},
+        **protocol, **describe_data(pool), **(dataset_info or {}),
+    }
+    return EvaluationRun(result=result, pool=pool, test=test, library_version=version, dataset=info,
+                         provenance=_provenance(library, version, data=train))
+
+
+def labels_of_cases(dataset: Any) -> Any:
+    """0/1 labels of a loaded dataset's cases (1 = keloid)."""
+    from scafe.classifier import encode_labels
+
+    return encode_labels([str(c.label) for c in dataset.cases])
+
+
+def _provenance(library: Any, version: str | None, **datasets: Any) -> dict[str, Any]:
+    from scafe.classifier import DEFAULT_PARAMS
+    from scafe.evaluation.provenance import provenance
+
+    return provenance(datasets=datasets, library=library, library_version=version,
+                      settings={"classifier": "XGBoost (scafe.classifier.ScarClassifier)", **DEFAULT_PARAMS})

@@ -104,9 +104,10 @@ def test_verify_names_each_failing_entry(lib: Library, capsys: pytest.CaptureFix
                                                                     ("red@v2", False)]
 
 
-def test_verify_empty_library_passes(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["library", "verify", "--json"]) == 0
-    assert json.loads(capsys.readouterr().out)["results"] == []
+def test_verify_without_a_library_fails_loudly(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # no library.json: "0 entries verified, exit 0" would hide a broken install (issue 13 s3)
+    assert main(["library", "verify", "--json"]) == 2
+    assert "has no library.json" in capsys.readouterr().err
 
 
 def test_add_refuses_unobservable_and_bad_criterion(root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
