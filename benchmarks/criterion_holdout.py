@@ -28,6 +28,7 @@ from pathlib import Path
 # ``python benchmarks/x.py`` puts benchmarks/ first on sys.path, where benchmarks/sandbox.py
 # would shadow the real ``sandbox`` package: drop that entry.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout first
 
 RESULTS = Path(__file__).resolve().parent / "results" / "criterion_holdout.json"
 

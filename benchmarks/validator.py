@@ -28,7 +28,7 @@ from pathlib import Path
 # would shadow the real ``sandbox`` package: drop that entry.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests" / "validator_corpus"))
+sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "validator_corpus")]  # this checkout first
 
 RESULTS = Path(__file__).resolve().parent / "results" / "validator.json"
 GOALS = {"sensitivity": 0.90, "specificity": 0.95}

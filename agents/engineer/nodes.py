@@ -189,6 +189,9 @@ def _ask_for_code(state: SpecState, runtime: Ctx, stage: Literal["write", "repai
     return {**update, "code": code, "failure": None, "failure_kind": "", "tokens": tokens}
 
 
+_OUTCOME_WORDS = {"criterion": "criterion tests failed", "contract": "contract battery failed", "passed": "passed"}
+
+
 def history_lines(history: list[dict[str, Any]], *, before: int) -> list[str]:
     """One line of figures per validated attempt before ``before`` (the repair prompt's history)."""
     lines = []
@@ -196,7 +199,8 @@ def history_lines(history: list[dict[str, Any]], *, before: int) -> list[str]:
         if record.get("stage") != "validate" or record.get("attempt", 0) >= before:
             continue
         figures = record.get("figures") or {}
-        parts = [f"attempt {record['attempt']}: {record.get('outcome')}"]
+        outcome = _OUTCOME_WORDS.get(str(record.get("outcome")), str(record.get("outcome")))
+        parts = [f"attempt {record['attempt']}: {outcome}"]
         for family, fig in figures.items():
             if not isinstance(fig, dict):
                 continue

@@ -81,7 +81,7 @@ def _run_all(source: str, pairs: list[tuple[np.ndarray, np.ndarray]], ids: list[
         for pid, result in zip(ids, runner.run_many(pairs), strict=True):
             if result.outcome != Outcome.ok or result.features is None:
                 where = f" (line {result.line})" if result.line else ""
-                problems.append(f"the extractor {result.outcome} on validation photo {pid}{where}: "
+                problems.append(f"the extractor {result.outcome} on validation phantom {pid}{where}: "
                                 f"{(result.error or '').strip()[:400]}")
                 feats.append({})
             else:
@@ -127,13 +127,13 @@ def evaluate_outputs(outputs: dict[str, Any], vs: ValidationSet, item: Any, key:
     bad = [pid for pid, v in zip(vs.ids, values, strict=True) if not np.isfinite(v)]
     if bad:
         result.checks.append(Check("output", False, f"main output {key!r} is NaN/inf on {len(bad)} of "
-                                   f"{len(values)} validation photos (e.g. {', '.join(bad[:3])}) although "
+                                   f"{len(values)} validation phantoms (e.g. {', '.join(bad[:3])}) although "
                                    "every one has a lesion"))
         return result
     if np.ptp(values) == 0:
         result.rho, result.score = 0.0, 0.0
         result.checks.append(Check("tracking", False, f"main output {key!r} is the same ({values[0]:.4g}) on "
-                                   f"all {len(values)} validation photos, so it cannot track {gt.quantity}"))
+                                   f"all {len(values)} validation phantoms, so it cannot track {gt.quantity}"))
         return result
     tracking = evaluate_tracking(values, vs.frame, gt)
     sign = 1.0 if (tracking.form == "magnitude" or gt.direction == "+") else -1.0

@@ -122,7 +122,7 @@ class CriterionReport:
         name = self.item_name or self.item
         fams = ", ".join(self.families) or "-"
         head = (f"Criterion tests {'passed' if self.passed else 'FAILED'} for {name} (main output "
-                f"{self.output_key!r}; phantom families {fams}, {self.n_phantoms} validation photos; "
+                f"{self.output_key!r}; phantom families {fams}, {self.n_phantoms} validation phantoms; "
                 "an extractor must pass every check on every family).")
         lines = [head]
         failing = list(self.failures)

@@ -44,4 +44,4 @@ def test_second_repair_shows_history_checks_and_keyed_advice(tmp_path: Path) -> 
         assert "compare the lesion with a ring of skin just outside it" not in text
     assert "Earlier attempts" not in first  # nothing earlier than the failing attempt yet
     history = second.split("Earlier attempts (figures as measured; do not lose what already passed):")[1]
-    assert "attempt 1: criterion; family a: rho " in history.splitlines()[1]
+    assert "attempt 1: criterion tests failed; family a: rho " in history.splitlines()[1]
