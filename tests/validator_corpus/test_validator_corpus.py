@@ -19,7 +19,7 @@ ALL = load_corpus()
 QUICK = {
     "vascularity/delta_a_edt_ring", "vascularity/absolute_a",
     "shape/one_minus_solidity", "shape/solidity_sign_inverted",
-    "height/cast_shadow_depth", "height/signed_x_gradient",
+    "height/opposite_sides_range", "height/signed_x_gradient",
     "size/area_fraction", "size/horizontal_extent",
 }  # fmt: skip
 
