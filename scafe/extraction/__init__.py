@@ -21,10 +21,17 @@ import pandas as pd
 from scafe.errors import ExtractionError, UsageError
 from scafe.extraction.cache import ExtractionCache, array_pair_key, file_pair_key
 from scafe.extraction.engine import ExtractorSpec, WorkItem, run_dask, run_local
-from scafe.extraction.table import ERROR_COLUMNS, FeatureTable
+from scafe.extraction.table import (
+    COLUMN_SCHEME,
+    ERROR_COLUMNS,
+    FeatureTable,
+    column_name,
+    split_column,
+)
 from scafe.library.store import sha256_text
 
-__all__ = ["ExtractorSpec", "FeatureTable", "WorkItem", "extract", "extract_items", "library_specs"]
+__all__ = ["ExtractorSpec", "FeatureTable", "WorkItem", "column_name", "extract", "extract_items", "library_specs",
+           "split_column"]
 
 
 def library_specs(library: Any = None) -> tuple[list[ExtractorSpec], str]:
@@ -56,15 +63,15 @@ def _item_name(scale: str, item: str) -> str:
 
 
 def _check_outputs(specs: Sequence[ExtractorSpec]) -> list[str]:
+    """Namespaced columns ``<extractor>.<key>`` of ``specs`` (keys may repeat across extractors)."""
     columns: list[str] = []
-    owner: dict[str, str] = {}
     for spec in specs:
         for key in spec.outputs:
-            if key in owner:
-                raise ExtractionError(f"Output {key!r} is produced by both {owner[key]} and "
-                                      f"{spec.label}; deprecate one of them (`scafe library deprecate`).")
-            owner[key] = spec.label
-            columns.append(key)
+            column = column_name(spec.name, key)
+            if column in columns:
+                raise ExtractionError(f"Column {column!r} occurs twice: {spec.name!r} is active in two "
+                                      "versions; deprecate one (`scafe library deprecate`).")
+            columns.append(column)
     return columns
 
 
@@ -154,12 +161,13 @@ def _assemble(items: Sequence[WorkItem], specs: Sequence[ExtractorSpec], columns
                                "reason": f"missing keys {missing}; returned {sorted(feats)}"})
             for key in spec.outputs:
                 if key in feats:
-                    values[i, col_index[key]] = float(feats[key])
+                    values[i, col_index[column_name(spec.name, key)]] = float(feats[key])
     frame = pd.DataFrame(values, index=pd.Index([it.id for it in items], name="id"), columns=columns)
     meta = {
         "library_version": library_version,
-        "features": {key: {"extractor": s.name, "version": s.version, "scale": s.scale,
-                           "item": s.item, "item_name": s.item_name}
+        "columns": COLUMN_SCHEME,
+        "features": {column_name(s.name, key): {"extractor": s.name, "key": key, "version": s.version,
+                                                "scale": s.scale, "item": s.item, "item_name": s.item_name}
                      for s in specs for key in s.outputs},
         "extractors": {s.label: s.sha256 for s in specs},
         "cells": len(items) * len(specs),

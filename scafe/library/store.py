@@ -245,8 +245,13 @@ class Library:
         return [p for p in found if p.relative_to(self.path).as_posix() not in registered] + self.leftovers()
 
     def features(self) -> dict[str, Entry]:
-        """Map every active output key to the entry that produces it."""
-        return {key: entry for entry in self.active() for key in entry.outputs}
+        """Map every active feature column (``<extractor>.<key>``, namespaced) to its entry.
+
+        Keys never clash: two extractors emitting the same key are two columns (issue 11).
+        """
+        from scafe.extraction.table import column_name
+
+        return {column_name(entry.name, key): entry for entry in self.active() for key in entry.outputs}
 
     # ------------------------------------------------------------------ writing
 
@@ -318,8 +323,7 @@ class Library:
         Raises
         ------
         LibraryError
-            Bad name/origin/outputs, an output key already active under another name, or the
-            lock held elsewhere for more than ``LOCK_TIMEOUT_S``.
+            Bad name/origin/outputs, or the lock held elsewhere for more than ``LOCK_TIMEOUT_S``.
         CriteriaError
             ``criterion`` does not resolve.
         """
@@ -355,8 +359,6 @@ class Library:
                 status="active" if activate else "deprecated",
                 parent=previous.version if previous else (version - 1 if same_name else None),
             )  # fmt: skip
-            if activate:
-                _check_unique_outputs(manifest, entry)
             # the extractor file first, the manifest last: a kill in between leaves an orphan file
             atomic_write(self.path / entry.path, source.encode("utf-8"))
             _test_pause("after_source")
@@ -377,7 +379,6 @@ class Library:
             if target.status == "active":
                 return target
             self.read_checked(target)  # a tampered old version must never become active again
-            _check_unique_outputs(manifest, target)
             for other in manifest.entries:
                 if other.name == name and other.status == "active":
                     other.status = "deprecated"
@@ -447,17 +448,6 @@ class Library:
         from scafe.library.verify import library_status
 
         return library_status(self)
-
-
-def _check_unique_outputs(manifest: Manifest, entry: Entry) -> None:
-    taken = {k: e for e in manifest.entries if e.status == "active" and e.name != entry.name for k in e.outputs}
-    clashes = [(k, taken[k]) for k in entry.outputs if k in taken]
-    if clashes:
-        key, owner = clashes[0]
-        raise LibraryError(
-            f"output key {key!r} of {entry.name!r} is already produced by the active {owner.label}; "
-            f"rename the key in the extractor or deprecate {owner.name!r} first"
-        )
 
 
 def _relative_to_root(path: Path) -> str:

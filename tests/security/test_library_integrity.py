@@ -47,13 +47,13 @@ def test_cli_extract_exits_nonzero_on_tampered_extractor(const_library, small_da
 def test_poisoned_values_are_not_served_after_restore(const_library, small_dataset, sec_cache):
     """The cache is keyed by the hash of the bytes that ran: a tampered run can never feed it."""
     first = extract(small_dataset, library=const_library, progress=False)
-    assert (first.frame["t_const"] == 1.0).all()
+    assert (first.frame["t_const.t_const"] == 1.0).all()
     path = _tamper(const_library)
     with pytest.raises(LibraryError):
         extract(small_dataset, library=const_library.reload(), progress=False)
     path.write_text(const_source(), encoding="utf-8")  # restored
     again = extract(small_dataset, library=const_library.reload(), progress=False)
-    assert (again.frame["t_const"] == 1.0).all()
+    assert (again.frame["t_const.t_const"] == 1.0).all()
 
 
 def test_engine_refuses_a_spec_whose_source_does_not_match_its_hash(sec_cache):
@@ -104,7 +104,7 @@ def test_edited_cache_cell_is_a_miss_with_a_warning(const_library, small_dataset
     assert changed == 3
     with pytest.warns(UserWarning, match="cache"):
         table2 = extract(small_dataset, library=const_library, progress=False)
-    assert (table2.frame["t_const"] == 1.0).all()
+    assert (table2.frame["t_const.t_const"] == 1.0).all()
     assert table2.meta["cached_cells"] == 0
     assert table2.meta.get("cache_rejected") == 3
 

@@ -18,7 +18,7 @@ EVIL = ["=HYPERLINK(\"http://x\",\"y\")", "+1+2", "-3", "@SUM(A1)", "'quoted", "
 
 
 def _table(ids: list[str], value: float = 1.0) -> FeatureTable:
-    frame = pd.DataFrame({"f": [value] * len(ids)}, index=pd.Index(ids, name="id"))
+    frame = pd.DataFrame({"t_f.f": [value] * len(ids)}, index=pd.Index(ids, name="id"))
     errors = pd.DataFrame([{"id": ids[0], "extractor": "x@v1", "outcome": "failed", "reason": "=cmd|' /C calc'!A0"}])
     return FeatureTable(frame=frame, errors=errors, meta={"library_version": "v", "marker": value})
 
@@ -73,4 +73,4 @@ def test_extract_cli_writes_neutralised_ids(tmp_path, sec_cache, const_library):
     assert "\n'=1+1," in text
     assert "\n'@x," in text
     assert list(FeatureTable.load(out).frame.index) == ["=1+1", "@x", "ok"]
-    assert np.all(FeatureTable.load(out).frame["t_const"] == 1.0)
+    assert np.all(FeatureTable.load(out).frame["t_const.t_const"] == 1.0)
