@@ -124,7 +124,8 @@ async def api_check(request: Request) -> JSONResponse:
 async def api_form(request: Request) -> JSONResponse:
     """Apply form fields to the YAML text (comments kept); answer the new text."""
     body = await json_body(request)
-    fields = body.get("fields") if isinstance(body.get("fields"), dict) else {}
+    raw = body.get("fields")
+    fields: dict[str, Any] = raw if isinstance(raw, dict) else {}
     try:
         text = yaml_edit.apply_form(str(body.get("text", "")), str(body.get("item", "")), fields)
     except ScafeError as exc:

@@ -21,6 +21,9 @@ from scafe.errors import DataError, UsageError
 
 COLUMNS = ["id", "criterion", "grade", "grader", "graded_at"]
 MIN_FOR_RHO = 3
+# One writer at a time in this process: page requests run on a thread pool, and the atomic
+# write's temporary file name is per process.
+_WRITE_LOCK = threading.Lock()
 
 
 class GradeStore:
@@ -28,7 +31,6 @@ class GradeStore:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._lock = threading.Lock()
 
     def frame(self) -> pd.DataFrame:
         """Every grade (latest per case and item)."""
@@ -53,7 +55,7 @@ class GradeStore:
         """Record (or replace) one grade; an empty ``grade`` removes it."""
         from scafe.library.store import atomic_write
 
-        with self._lock:
+        with _WRITE_LOCK:
             frame = self.frame()
             frame = frame[~((frame["id"] == case_id) & (frame["criterion"] == criterion))]
             if grade != "":

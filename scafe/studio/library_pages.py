@@ -53,7 +53,8 @@ def extractors_page(request: Request) -> Response:
     selected = next((e for e in entries if e.label == chosen), None)
     if selected is None and entries:
         selected = next((e for e in entries if e.status == "active"), entries[-1])
-    source_html, diff = "", None
+    source_html = ""
+    diff_or_error: Any = None  # a VersionDiff, or the error text
     if selected is not None:
         try:
             source_html = highlight(library.source(selected))
@@ -62,11 +63,11 @@ def extractors_page(request: Request) -> Response:
     a, b = request.query_params.get("a"), request.query_params.get("b")
     if selected is not None and a and b:
         try:
-            diff = diff_versions(library, selected.name, int(a), int(b))
+            diff_or_error = diff_versions(library, selected.name, int(a), int(b))
         except (ValueError, ScafeError) as exc:
-            diff = str(exc)
+            diff_or_error = str(exc)
     return page(request, "extractors.html", studio, scale=scale, item_id=item_id, ref=ref, entries=entries,
-                names=names, states=states, selected=selected, source_html=source_html, diff=diff,
+                names=names, states=states, selected=selected, source_html=source_html, diff=diff_or_error,
                 families=_families)
 
 
@@ -105,7 +106,7 @@ def _verify_work(studio: Any, labels: list[str]) -> Any:
 
     def work(job: Any) -> dict[str, Any]:
         library = studio.library()
-        results = []
+        results: list[dict[str, Any]] = []
         for label in labels:
             name, _, version = label.partition("@v")
             entry = library.get(name, int(version))
@@ -164,9 +165,8 @@ def _refresh_work(studio: Any, label: str) -> Any:
 def _labels_for(studio: Any, body: dict[str, Any]) -> list[str]:
     library = studio.library()
     if body.get("item"):
-        labels = [r.label for r in studio.status() if r.criterion == body["item"] and r.state == "stale"]
-        if not labels:
-            labels = [e.label for e in library.active() if e.criterion.ref == body["item"]]
+        # the active versions: deprecated ones do not run, so their staleness does not matter
+        labels = [e.label for e in library.active() if e.criterion.ref == body["item"]]
     else:
         labels = [str(x) for x in body.get("labels", [])]
     known = {e.label for e in library.entries()}

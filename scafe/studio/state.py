@@ -79,7 +79,7 @@ class Studio:
         library_dir = paths.library_dir(self.root)
         files = [library_dir / "library.json", *sorted(self.criteria_dir.glob("*.yaml")),
                  *sorted((library_dir / "extractors").glob("*/v*.py"))]
-        key = []
+        key: list[tuple[str, int | None, int | None]] = []
         for path in files:
             try:
                 stat = path.stat()

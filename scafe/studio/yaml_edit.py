@@ -15,6 +15,7 @@ import difflib
 import hashlib
 import io
 import tempfile
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from scafe.errors import CriteriaError, UsageError
 
 # Item fields the form edits; anything else (e.g. a test specification) is edited as YAML.
 FORM_FIELDS = ("name", "definition", "measurement_hint", "unobservable_reason")
+_SAVE_LOCK = threading.Lock()  # saves from concurrent requests one at a time (check, then write)
 
 
 @dataclass
@@ -94,7 +96,11 @@ def _yaml() -> Any:
 
 def _styled(old: Any, new: str) -> Any:
     """``new`` in the scalar style of ``old`` (folded ``>-`` and literal ``|`` blocks stay blocks)."""
-    from ruamel.yaml.scalarstring import DoubleQuotedScalarString, FoldedScalarString, LiteralScalarString
+    from ruamel.yaml.scalarstring import (
+        DoubleQuotedScalarString,
+        FoldedScalarString,
+        LiteralScalarString,
+    )
 
     for style in (FoldedScalarString, LiteralScalarString, DoubleQuotedScalarString):
         if isinstance(old, style):
@@ -172,6 +178,11 @@ def save_text(path: Path, text: str, base_sha256: str, root: Path) -> CheckResul
 
     Raises ``CriteriaError`` (the file changed on disk) or returns a failed ``CheckResult``.
     """
+    with _SAVE_LOCK:
+        return _save_locked(path, text, base_sha256, root)
+
+
+def _save_locked(path: Path, text: str, base_sha256: str, root: Path) -> CheckResult:
     from scafe.library.store import atomic_write
 
     on_disk = sha256_text(path.read_text(encoding="utf-8"))
