@@ -29,12 +29,9 @@ def studio(
     workers: int = typer.Option(1, "--workers", help="Extraction workers for the dataset's features."),
 ) -> None:
     """Start the studio and print its URL (with the access token); Ctrl-C stops it."""
-    import socket
-
-    import uvicorn
-
     from scafe.errors import UsageError
     from scafe.studio import StudioConfig, create_app
+    from scafe.studio.server import bind, uvicorn_server
 
     if data is not None and not data.exists():
         raise UsageError(f"--data {str(data)!r} does not exist; pass a dataset folder or its manifest CSV.")
@@ -46,21 +43,14 @@ def studio(
     config = StudioConfig(root=root, data=data, model=model, read_only=read_only,
                           allow_remote=host is not None, workers=workers)
     app = create_app(config)
-    family = socket.AF_INET6 if ":" in address else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((address, port))
-    except OSError as exc:
-        raise UsageError(f"Cannot listen on {address}:{port} ({exc.strerror}); pick another --port.") from None
+    sock = bind(address, port)
     bound = sock.getsockname()[1]
     shown = "127.0.0.1" if address in ("0.0.0.0", "::") else address
     shown = f"[{shown}]" if ":" in shown else shown
     mode = " (read-only)" if read_only else ""
     typer.echo(f"scafe studio{mode}: open http://{shown}:{bound}/?token={config.token}", err=False)
     typer.echo("Ctrl-C stops it.")
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
-    server.run(sockets=[sock])
+    uvicorn_server(app).run(sockets=[sock])
 
 
 def register(app: typer.Typer) -> None:

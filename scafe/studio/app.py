@@ -25,7 +25,8 @@ def home(request: Request) -> Response:
     rows = studio.status()
     done, total = studio.cases_progress
     return page(request, "home.html", studio, files=files, library=library,
-                n_active=sum(r.status == "active" for r in rows), n_stale=sum(r.state == "stale" for r in rows),
+                n_active=sum(r.status == "active" for r in rows),
+                n_stale=sum(r.state == "stale" and r.status == "active" for r in rows),
                 data=studio.cases, data_path=str(studio.config.data or ""), error=studio.cases_error,
                 done=done, total=total, model=studio.config.model, model_error=studio.model_error)
 

@@ -102,11 +102,13 @@ def case_page(request: Request) -> Response:
         bias = float(phi.pop("bias"))
         order = np.argsort(-np.abs(phi.to_numpy()))
         scale = max(float(np.abs(phi.to_numpy()).max()), 1e-9)
+        # features the trees never split on (or not for this case) contribute exactly 0: counted, not listed
         explanation = [{"feature": studio.model.describe_feature(phi.index[j]), "value": float(phi.iloc[j]),
-                        "width": 100.0 * abs(float(phi.iloc[j])) / scale} for j in order]
+                        "width": 100.0 * abs(float(phi.iloc[j])) / scale} for j in order if phi.iloc[j] != 0]
+        silent = len(phi) - len(explanation)
         prediction_bias = bias
     else:
-        prediction_bias = None
+        prediction_bias, silent = None, 0
     items = _items_with_features(data.meta)
     near_item = request.query_params.get("near", "")
     near, near_error = [], ""
@@ -119,9 +121,19 @@ def case_page(request: Request) -> Response:
         except ScafeError as exc:
             near_error = str(exc)
     errors = data.errors[data.errors["id"].astype(str) == case_id].to_dict("records") if len(data.errors) else []
-    return page(request, "case.html", studio, case=case, features=features, prediction=prediction,
+    root = Path(data.dataset.manifest).parent
+    files = [_relative(case.image_path, root), _relative(case.mask_path, root)]
+    return page(request, "case.html", studio, case=case, features=features, prediction=prediction, silent=silent,
+                files=files,
                 bias=prediction_bias, explanation=explanation, items=items, near_item=near_item, near=near,
                 near_error=near_error, errors=errors, model_note=data.model_note)
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return Path(path).resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def thumbnail(request: Request) -> Response:

@@ -88,8 +88,11 @@ def stale_page(request: Request) -> Response:
     rows = [r for r in studio.status() if r.state == "stale"]
     groups: dict[str, list[Any]] = {}
     for row in rows:
-        groups.setdefault(row.criterion, []).append(row)
-    return page(request, "stale.html", studio, groups=groups, jobs=studio.jobs.all())
+        if row.status == "active":
+            groups.setdefault(row.criterion, []).append(row)
+    # deprecated versions do not run anywhere: listed apart, without a re-run button
+    deprecated = [r for r in rows if r.status != "active"]
+    return page(request, "stale.html", studio, groups=groups, deprecated=deprecated)
 
 
 def _entry_criteria_sha(library: Any, entry: Any) -> str:

@@ -4,9 +4,6 @@ edits the repository's files), a small phantom dataset with a trained model, and
 from __future__ import annotations
 
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +12,7 @@ import pytest
 pytest.importorskip("starlette", reason="the studio needs starlette and uvicorn: pip install -e '.[test]'")
 
 from scafe.studio import StudioConfig, create_app  # noqa: E402
+from scafe.studio.server import BackgroundServer  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 TOKEN = "test-token-123"
@@ -68,33 +66,13 @@ def make_client(config: StudioConfig, *, cookie: bool = True):  # noqa: ANN201
     return client
 
 
-class LiveServer:
-    """uvicorn serving a studio app on a free 127.0.0.1 port, in a thread."""
+class LiveServer(BackgroundServer):
+    """uvicorn serving a studio app for ``config`` on a free 127.0.0.1 port, in a thread."""
 
     def __init__(self, config: StudioConfig) -> None:
-        import uvicorn
-
-        self.app = create_app(config)
-        self.studio = self.app.app.state.studio
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.server = uvicorn.Server(uvicorn.Config(self.app, log_level="warning", access_log=False))
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
-
-    def __enter__(self) -> LiveServer:
-        self.thread.start()
-        deadline = time.monotonic() + 30
-        while not self.server.started and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert self.server.started, "uvicorn did not start"
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=15)
-        self.sock.close()
+        app = create_app(config)
+        super().__init__(app)
+        self.studio = app.app.state.studio
 
 
 @pytest.fixture

@@ -59,7 +59,7 @@ function setupEditor(root) {
   function showDiff(lines) {
     if (!lines.length) { diff.replaceChildren(el("span", "no changes", "muted")); return; }
     const kinds = {"+": "da", "-": "dr", "@": "dh", "h": "dh", " ": ""};
-    diff.replaceChildren(...lines.map(([kind, line]) => el("span", line + "\n", kinds[kind] || "")));
+    diff.replaceChildren(...lines.map(([kind, line]) => el("span", line, kinds[kind] || "")));
   }
 
   function showExtras(list) {
