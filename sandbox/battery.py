@@ -121,17 +121,44 @@ def _same(a: float, b: float) -> bool:
     return (math.isnan(a) and math.isnan(b)) or a == b
 
 
+#: A wrap-around jump must exceed this many times the output's own step-to-step variation.
+WRAP_JUMP_FACTOR = 4.0
+
+
+def _wrap_spike(path: dict[int, float]) -> bool:
+    """True when one replicate's values along the R - G path show a uint8 wrap-around spike."""
+    fe, fa, fb, ff = path[60], path[1], path[-1], path[-60]
+    jump = abs(fb - fa)
+    # the output's own variation where R - G moves by 1 away from the crossing, per side: texture
+    # statistics on rounded grey levels wobble there as much as anywhere
+    above = max(abs(path[3] - path[2]), abs(path[2] - path[1]))
+    below = max(abs(path[-1] - path[-2]), abs(path[-2] - path[-3]))
+    noise = max(above, below)
+    # the hull is widened by the calmer side only: a steep correct side is slope, not noise
+    margin = min(above, below)
+    tol = 1e-9 * (1.0 + max(abs(v) for v in path.values()))
+    outside = fb < min(fe, ff) - margin - tol or fb > max(fe, ff) + margin + tol
+    steeper_than_path = jump > max(abs(fa - fe), abs(ff - fb)) + tol
+    return outside and steeper_than_path and jump > WRAP_JUMP_FACTOR * noise + tol
+
+
 def wraparound_failures(values: dict[str, dict[str, float]]) -> list[CheckFailure]:
-    """Metamorphic uint8 wrap-around probe over the four ``wrap_*`` images.
+    """Metamorphic uint8 wrap-around probe over the ``wrap*`` images.
 
-    The probes share everything except ``d = R - G``: ``E`` (d = +60), ``A`` (+1), ``B`` (-1) and
-    ``F`` (-60). A correct extractor is a *continuous or monotone* function along this path, so
-    ``f(B)`` lies within the hull of ``f(E)`` and ``f(F)`` or barely moves from ``f(A)``. ``r - g``
-    on uint8 instead maps d = -1 to 255: ``f(B)`` jumps outside the hull by more than the whole
-    E->A and B->F variation. Flagged when both hold, per key::
+    The probes share everything except ``d = R - G``, which runs +60, +3, +2, +1, -1, -2, -3, -60,
+    on two independent textures (replicates). A correct extractor is continuous or monotone along
+    the path up to its own noise; ``r - g`` on uint8 instead maps d = -1 to 255, so ``f(-1)``
+    leaves the hull of the far ends and jumps from ``f(+1)`` by far more than anything else on
+    the path. Per replicate, with ``s+`` and ``s-`` the largest steps between neighbouring offsets
+    on each side of the crossing (+3/+2/+1 and -1/-2/-3: the output's own variation),
+    ``s = max(s+, s-)`` and ``m = min(s+, s-)``::
 
-        f(B) not in [min(fE, fF), max(fE, fF)]  and  |fB - fA| > max(|fA - fE|, |fF - fB|)
+        f(-1) not in [min(f(+60), f(-60)) - m, max(f(+60), f(-60)) + m]
+        and |f(-1) - f(+1)| > max(|f(+1) - f(+60)|, |f(-60) - f(-1)|)
+        and |f(-1) - f(+1)| > 4 s
 
+    A key fails when *both* replicates show the spike: a wrap-around is systematic, a noisy
+    texture statistic (LBP entropy, GLCM correlation on rounded grey levels) is not.
     Threshold features (R > G fraction) and V-shaped ones (|R - G|) pass; only spikes fail.
     """
     names = [p[0] for p in WRAP_PROBES]
@@ -139,16 +166,19 @@ def wraparound_failures(values: dict[str, dict[str, float]]) -> list[CheckFailur
         return []
     out: list[CheckFailure] = []
     for key in values[names[0]]:
-        fe, fa, fb, ff = (values[n].get(key, math.nan) for n in names)
-        if not all(math.isfinite(v) for v in (fe, fa, fb, ff)):
+        replicates: dict[int, dict[int, float]] = {}
+        for name, seed, offset in WRAP_PROBES:
+            replicates.setdefault(seed, {})[offset] = values[name].get(key, math.nan)
+        paths = list(replicates.values())
+        if not all(math.isfinite(v) for path in paths for v in path.values()):
             continue
-        tol = 1e-9 * (1.0 + max(abs(fe), abs(ff)))
-        outside = fb < min(fe, ff) - tol or fb > max(fe, ff) + tol
-        if outside and abs(fb - fa) > max(abs(fa - fe), abs(ff - fb)) + tol:
+        if all(_wrap_spike(path) for path in paths):
+            first = paths[0]
             out.append(CheckFailure(
-                "uint8_wraparound", "wrap_* probes (R-G = +60, +1, -1, -60)",
-                f"{key!r} to change smoothly when G passes R (values {fe:.4g}, {fa:.4g}, ..., {ff:.4g})",
-                f"{fb:.4g} at R-G = -1: convert channels to float before subtracting"))
+                "uint8_wraparound", "wrap* probes (R-G = +60, +3, +2, +1, -1, -2, -3, -60; two textures)",
+                f"{key!r} to change smoothly when G passes R (values {first[60]:.4g}, {first[1]:.4g}, "
+                f"..., {first[-60]:.4g})",
+                f"{first[-1]:.4g} at R-G = -1: convert channels to float before subtracting"))
     return out
 
 

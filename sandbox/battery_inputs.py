@@ -13,9 +13,13 @@ import numpy as np
 
 SKIN = (200.0, 150.0, 130.0)
 LESION = (185.0, 95.0, 95.0)
-# name, R - G offset of the wrap-around probes (see battery.wraparound_failures)
-WRAP_PROBES = (("wrap_e_r_minus_g_60", 60), ("wrap_a_r_minus_g_1", 1), ("wrap_b_r_minus_g_-1", -1),
-               ("wrap_f_r_minus_g_-60", -60))
+# The wrap-around probes (see battery.wraparound_failures): a path of R - G offsets, far ends and
+# steps of 1 around zero, rendered on two independent textures (replicates).
+WRAP_OFFSETS = (60, 3, 2, 1, -1, -2, -3, -60)
+WRAP_SEEDS = (7, 8)
+# (name, texture seed, R - G offset) of every probe, replicate by replicate
+WRAP_PROBES = tuple((f"wrap{rep}_r_minus_g_{offset:+d}", seed, offset)
+                    for rep, seed in enumerate(WRAP_SEEDS, start=1) for offset in WRAP_OFFSETS)
 
 
 @dataclass(frozen=True)
@@ -58,10 +62,10 @@ def skin_image(h: int, w: int, mask: np.ndarray, *, seed: int, skin=SKIN, lesion
     return np.clip(img * scale, 0, 255).astype(np.uint8)
 
 
-def _wrap_probe(offset: int) -> np.ndarray:
+def _wrap_probe(offset: int, seed: int) -> np.ndarray:
     """Uniform yellowish patch with R - G = ``offset`` exactly (texture shared by R and G)."""
     h = w = 64
-    rng = np.random.default_rng(7)
+    rng = np.random.default_rng(seed)
     noise = rng.integers(-3, 4, size=(h, w))
     g = 120 + noise
     img = np.stack([g + offset, g, 40 + rng.integers(-3, 4, size=(h, w))], axis=-1)
@@ -98,9 +102,9 @@ def battery_inputs() -> list[BatteryInput]:
     add("g_gt_r_128x128", 128, 128, m, 9, skin=(120.0, 170.0, 120.0), lesion=(150.0, 160.0, 110.0))
     add("noncontiguous_120x160", 120, 160, disk(120, 160, 60, 70, 25), 10, noncontiguous=True)
     add("odd_97x203", 97, 203, disk(97, 203, 48, 100, 30), 11)
-    for name, offset in WRAP_PROBES:
+    for name, seed, offset in WRAP_PROBES:
         mask = disk(64, 64, 32, 32, 16)
-        cases.append(BatteryInput(name, _wrap_probe(offset), mask))
+        cases.append(BatteryInput(name, _wrap_probe(offset, seed), mask))
     add("typical_512x512", 512, 512, disk(512, 512, 250, 260, 110), 12)
     # 2048x1536 as an 8x pixel-replicated 192x256 scene: same content class, ~20x cheaper to build
     small_mask = disk(192, 256, 95, 125, 50)

@@ -126,7 +126,8 @@ SKIMAGE_NAMES: dict[str, list[str]] = {
     "transform": """
         downscale_local_mean hough_circle hough_circle_peaks hough_line hough_line_peaks
         integral_image integrate pyramid_reduce radon rescale resize resize_local_mean rotate
-        warp_polar""".split(),
+        warp_polar
+        warp matrix_transform AffineTransform EuclideanTransform SimilarityTransform""".split(),
     "util": """
         crop dtype_limits img_as_bool img_as_float img_as_float32 img_as_float64 img_as_int
         img_as_ubyte img_as_uint invert map_array regular_grid unique_rows view_as_blocks
@@ -145,6 +146,10 @@ getGaborKernel getStructuringElement HuMoments inRange integral isContourConvex 
 magnitude matchShapes max mean meanStdDev medianBlur merge min minAreaRect minEnclosingCircle
 minMaxLoc moments morphologyEx multiply normalize phase pointPolygonTest pyrDown resize Scharr
 Sobel split subtract sumElems threshold
+copyMakeBorder flip getAffineTransform getPerspectiveTransform getRotationMatrix2D
+invertAffineTransform perspectiveTransform remap rotate transform transpose warpAffine
+warpPerspective warpPolar
+error
 ADAPTIVE_THRESH_GAUSSIAN_C ADAPTIVE_THRESH_MEAN_C BORDER_CONSTANT BORDER_DEFAULT BORDER_REFLECT
 BORDER_REPLICATE CC_STAT_AREA CC_STAT_HEIGHT CC_STAT_LEFT CC_STAT_TOP CC_STAT_WIDTH
 CHAIN_APPROX_NONE CHAIN_APPROX_SIMPLE COLOR_BGR2GRAY COLOR_BGR2HSV COLOR_BGR2LAB COLOR_BGR2RGB
@@ -156,7 +161,12 @@ INTER_CUBIC INTER_LINEAR INTER_NEAREST MORPH_BLACKHAT MORPH_CLOSE MORPH_CROSS MO
 MORPH_ELLIPSE MORPH_ERODE MORPH_GRADIENT MORPH_OPEN MORPH_RECT MORPH_TOPHAT NORM_INF NORM_L1
 NORM_L2 NORM_MINMAX RETR_CCOMP RETR_EXTERNAL RETR_LIST RETR_TREE THRESH_BINARY THRESH_BINARY_INV
 THRESH_OTSU THRESH_TOZERO THRESH_TRIANGLE THRESH_TRUNC
+BORDER_REFLECT101 BORDER_REFLECT_101 BORDER_TRANSPARENT BORDER_WRAP INTER_LANCZOS4
+INTER_LINEAR_EXACT INTER_NEAREST_EXACT ROTATE_180 ROTATE_90_CLOCKWISE ROTATE_90_COUNTERCLOCKWISE
+WARP_FILL_OUTLIERS WARP_INVERSE_MAP WARP_POLAR_LINEAR WARP_POLAR_LOG
 """.split()
+# Additions after issue 11 (geometric transforms, ``cv2.error`` for ``except`` clauses, the
+# skimage.transform geometry classes): each is reviewed in sandbox/README.md, "Policy additions".
 
 MATH_NAMES = """
 acos acosh asin asinh atan atan2 atanh cbrt ceil comb copysign cos cosh degrees dist e erf erfc
@@ -188,6 +198,11 @@ ArithmeticError AssertionError Exception FloatingPointError IndexError KeyError 
 NotImplementedError OverflowError RuntimeError StopIteration TypeError ValueError
 ZeroDivisionError
 """.split()
+
+# The one underscore name allowed: ``_`` as a throwaway variable (``for _ in range(3)``,
+# ``a, _ = divmod(x, 2)``). It names only what the extractor itself bound; ``_``-prefixed names and
+# every ``_`` attribute stay refused (see sandbox/README.md, "Policy additions").
+THROWAWAY_NAME = "_"
 
 # ---------------------------------------------------------------- static deny-lists (clear messages)
 DANGEROUS_NAMES = frozenset(
@@ -237,10 +252,12 @@ PROMPT_RULES = (
     "Define extract(image, mask) and a module docstring (criterion, formula, units, range, NaN policy).",
     "image is (H, W, 3) uint8 RGB and read-only; mask is (H, W) bool; work on copies such as image.astype(float).",
     "Convert channels to float before subtracting them (uint8 arithmetic wraps around: 10 - 20 = 246).",
-    "Return a plain dict of snake_case str -> float, with the same keys for every image.",
+    "Return a plain dict of str -> float with the same keys for every image; keys are stored in "
+    "snake_case ('deltaA' and 'Delta-A' become 'delta_a').",
     "NaN only for an empty, one-pixel or whole-image mask, and say so in the docstring.",
     "Import only the allowlisted modules/names; no files, network, os, sys, classes, generators, global.",
-    "Names and attributes must not start with '_'; write 'a[i] = a[i] + x' instead of 'a[i] += x'.",
+    "Names and attributes must not start with '_' ('_' alone is fine as a throwaway name); "
+    "write 'a[i] = a[i] + x' instead of 'a[i] += x'.",
     "Be deterministic (no randomness, no state kept between calls) and vectorise with numpy.",
 )
 

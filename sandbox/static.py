@@ -202,11 +202,11 @@ def _walk(tree: ast.Module) -> StaticResult:
             return _reject(line, f"{kind} statements/expressions are not allowed in extractors")
         reason = None
         if isinstance(node, ast.Name):
-            reason = _name_problem(node.id)
+            reason = _name_problem(node.id, throwaway_ok=True)
             if isinstance(node.ctx, ast.Store):
                 assigned.add(node.id)
         elif isinstance(node, ast.arg):
-            reason = _name_problem(node.arg)
+            reason = _name_problem(node.arg, throwaway_ok=True)
             assigned.add(node.arg)
         elif isinstance(node, ast.FunctionDef):
             reason = _name_problem(node.name) or ("decorators are not allowed" if node.decorator_list else None)
@@ -216,7 +216,7 @@ def _walk(tree: ast.Module) -> StaticResult:
         elif isinstance(node, ast.keyword) and node.arg:
             reason = "keyword names starting with '_' are not allowed" if node.arg.startswith("_") else None
         elif isinstance(node, ast.ExceptHandler) and node.name:
-            reason = _name_problem(node.name)
+            reason = _name_problem(node.name, throwaway_ok=True)
         elif isinstance(node, ast.Import | ast.ImportFrom):
             reason = _check_import(node, aliases, modules)
         if reason:
@@ -232,7 +232,9 @@ def _walk(tree: ast.Module) -> StaticResult:
     return StaticResult(ok=True, modules=modules)
 
 
-def _name_problem(name: str) -> str | None:
+def _name_problem(name: str, *, throwaway_ok: bool = False) -> str | None:
+    if throwaway_ok and name == policy.THROWAWAY_NAME:
+        return None
     if name.startswith("_"):
         return f"names starting with '_' are not allowed ({name!r})"
     if name in policy.DANGEROUS_NAMES:

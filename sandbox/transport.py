@@ -22,6 +22,7 @@ import json
 import math
 import mmap
 import os
+import re
 import socket
 import struct
 from typing import Any
@@ -139,9 +140,27 @@ def decode_array(meta: dict[str, Any], payload: bytearray | mmap.mmap, offset: i
     return arr
 
 
+_CAMEL_LOWER_UPPER = re.compile(r"([a-z0-9])([A-Z])")
+_CAMEL_ACRONYM = re.compile(r"([A-Z]+)([A-Z][a-z])")
+_SEPARATORS = re.compile(r"[^A-Za-z0-9]+")
+
+
+def normalise_key(key: str) -> str:
+    """An output key in any case style -> its snake_case form (``''`` when nothing usable is left).
+
+    ``deltaA``, ``DeltaA``, ``delta-a``, ``Delta A`` and ``DELTA_A`` all become ``delta_a``;
+    ``LBPEntropy`` becomes ``lbp_entropy``. Keys are stored and namespaced in this form, so
+    the feature table, the library and the criterion tests see one spelling.
+    """
+    text = _CAMEL_ACRONYM.sub(r"\1_\2", _CAMEL_LOWER_UPPER.sub(r"\1_\2", key))
+    return _SEPARATORS.sub("_", text).strip("_").lower()
+
+
 def validate_features(obj: Any) -> tuple[dict[str, float] | None, str | None]:
     """Check a decoded reply's ``features``: a ``str -> float`` map within the caps.
 
+    Keys are accepted in any ASCII case style and normalised to snake_case
+    (:func:`normalise_key`); two keys that normalise alike are refused.
     Returns ``(features, None)`` or ``(None, reason)``.
     """
     if not isinstance(obj, dict):
@@ -151,14 +170,20 @@ def validate_features(obj: Any) -> tuple[dict[str, float] | None, str | None]:
     if len(obj) > policy.MAX_OUTPUT_KEYS:
         return None, f"extract() returned {len(obj)} keys; the limit is {policy.MAX_OUTPUT_KEYS}"
     out: dict[str, float] = {}
+    seen: dict[str, str] = {}
     for key, value in obj.items():
         if not isinstance(key, str) or not key or len(key) > policy.MAX_KEY_LENGTH:
             return None, f"feature key {key!r} must be a non-empty str of at most {policy.MAX_KEY_LENGTH} chars"
-        if not (key.isascii() and key.replace("_", "a").isalnum() and key[0].isalpha() and key == key.lower()):
-            return None, f"feature key {key!r} must be snake_case ASCII (e.g. 'rim_delta_a')"
+        name = normalise_key(key) if key.isascii() else ""
+        if not name or not name[0].isalpha():
+            return None, (f"feature key {key!r} must be ASCII words starting with a letter "
+                          "(any case style; stored as snake_case, e.g. 'rim_delta_a')")
+        if name in out:
+            return None, f"feature keys {seen[name]!r} and {key!r} both become {name!r}; rename one"
         if type(value) not in (float, int) or isinstance(value, bool):
             return None, f"value of {key!r} must be a float, got {type(value).__name__}"
-        out[key] = float(value)
+        seen[name] = key
+        out[name] = float(value)
     return out, None
 
 

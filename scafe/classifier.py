@@ -13,10 +13,13 @@ Defaults are chosen for tens to hundreds of cases (seed 000's regime):
 Explanations are exact TreeSHAP values from XGBoost's ``pred_contribs``: for case ``x``,
 ``logit p(keloid | x) = bias + sum_j phi_j(x)``; a positive ``phi_j`` pushes towards keloid.
 Each is named by its feature *and* its criterion item, from the feature table's meta, e.g.
-``rim_erythema_delta_a: rim erythema (JSW) +0.31 → keloid``.
+``rim_erythema.rim_erythema_delta_a: rim erythema (JSW) +0.31 → keloid`` (library columns are
+namespaced ``<extractor>.<key>``, see ``scafe.extraction.table``).
 
 A saved model directory holds ``model.json`` (the booster) and ``meta.json`` (library version,
-feature names and their extractor versions and criterion items, parameters). A feature table from
+feature names and their extractor versions and criterion items, parameters; format
+``scafe-classifier/2``: a ``/1`` model predates namespaced columns and is refused with the fix,
+retrain). A feature table from
 an incompatible library (a feature missing, or computed by another extractor version) is refused
 with a clear message unless ``allow_missing`` is set, in which case the missing columns are NaN
 (XGBoost's learned default direction) and listed in the returned report.
@@ -50,6 +53,7 @@ DEFAULT_PARAMS: dict[str, Any] = {
     "random_state": 0,
 }
 EARLY_STOPPING_ROUNDS = 20
+MODEL_FORMAT = "scafe-classifier/2"  # /2: library feature columns are namespaced <extractor>.<key>
 INNER_FRACTION = 0.2
 
 
@@ -250,7 +254,7 @@ class ScarClassifier(ClassifierMixin, BaseEstimator):
         d.mkdir(parents=True, exist_ok=True)
         self.model_.save_model(d / "model.json")
         meta = {
-            "format": "scafe-classifier/1",
+            "format": MODEL_FORMAT,
             "library_version": self.library_version_,
             "feature_names": self.feature_names_,
             "features": self.feature_meta_,
@@ -272,8 +276,13 @@ class ScarClassifier(ClassifierMixin, BaseEstimator):
                 f"{str(d)!r} is not a model directory (needs model.json and meta.json); create one with `scafe train`."
             )
         meta = json.loads(meta_path.read_text())
-        if meta.get("format") != "scafe-classifier/1":
-            raise ModelError(f"{str(meta_path)!r} has format {meta.get('format')!r}; expected 'scafe-classifier/1'.")
+        if meta.get("format") == "scafe-classifier/1":
+            names = ", ".join(str(n) for n in meta.get("feature_names", [])[:3])
+            raise ModelError(f"{str(d)!r} was trained before feature columns became '<extractor>.<key>' "
+                             f"(its features: {names}, ...). Re-extract the training data (`scafe extract`) "
+                             "and retrain (`scafe train`).")
+        if meta.get("format") != MODEL_FORMAT:
+            raise ModelError(f"{str(meta_path)!r} has format {meta.get('format')!r}; expected {MODEL_FORMAT!r}.")
         obj = cls(params=meta["params"], early_stopping=False)
         obj.model_ = _xgb({k: v for k, v in meta["params"].items() if k != "scale_pos_weight"})
         obj.model_.load_model(model_path)

@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from scafe import paths
 from scafe.errors import CriteriaError
+from scafe.safe_yaml import compose_and_load
 
 # The phantom columns criteria may point at (docs/CONTRACTS.md, "Phantoms"); kept here because a
 # criteria file is validated without rendering any phantom.
@@ -245,8 +246,7 @@ def validate_criteria_file(path: str | Path) -> tuple[CriteriaFile | None, list[
         return None, [f"cannot read criteria file {str(path)!r}: {exc.strerror}; check the path"]
     text = raw.decode("utf-8", errors="replace")
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node, data = compose_and_load(text)  # SafeLoader with size/alias/depth limits (issue 12)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else 1

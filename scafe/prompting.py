@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from scafe import paths
 from scafe.errors import CriteriaError
@@ -101,8 +102,12 @@ def allowed_api() -> list[dict[str, Any]]:
 
 @lru_cache(maxsize=8)
 def template_environment(directory: str) -> jinja2.Environment:
-    """The one Jinja2 environment for prompt templates in ``directory`` (StrictUndefined, plain text)."""
-    return jinja2.Environment(
+    """The one Jinja2 environment for prompt templates in ``directory`` (StrictUndefined, plain text).
+
+    Sandboxed (``ImmutableSandboxedEnvironment``): a template reaches no dunder attribute, no
+    ``__globals__``/``os``, and mutates nothing it is given (issue 12 item 7).
+    """
+    return ImmutableSandboxedEnvironment(
         loader=jinja2.FileSystemLoader(directory),
         undefined=jinja2.StrictUndefined,  # a missing variable is an error, never an empty string
         trim_blocks=True,
@@ -158,6 +163,9 @@ def render(stage: str, *, item: Any, criteria: Any, root: Path | None = None, **
         raise CriteriaError(f"template {stage}.j2 is missing from {str(directory)!r}; restore it from git") from exc
     except jinja2.TemplateSyntaxError as exc:
         raise CriteriaError(f"syntax error in template {exc.name or stage + '.j2'}:{exc.lineno}: {exc.message}") from exc
+    except jinja2.exceptions.SecurityError as exc:
+        raise CriteriaError(f"template {stage}.j2 tried an unsafe operation ({exc}); templates may only "
+                            "format the values they are given") from exc
     except jinja2.UndefinedError as exc:
         raise CriteriaError(
             f"template {stage}.j2 uses an undefined value ({exc.message}) for item "

@@ -50,7 +50,7 @@ class FeatureLibraryTransformer(TransformerMixin, BaseEstimator):
     library_version_ : str
         Library version id at ``fit`` time.
     feature_names_out_ : ndarray of str
-        Output column names, in order.
+        Output column names ``<extractor>.<key>`` (``scafe.extraction.table.column_name``), in order.
     n_features_out_ : int
         ``len(feature_names_out_)``.
     errors_ : pandas.DataFrame
@@ -71,6 +71,7 @@ class FeatureLibraryTransformer(TransformerMixin, BaseEstimator):
         defined by the criteria, not learned from data.
         """
         from scafe.extraction import library_specs
+        from scafe.extraction.table import column_name
 
         if not isinstance(self.workers, int | np.integer) or self.workers < 1:
             raise UsageError("The 'workers' parameter of FeatureLibraryTransformer must be an int "
@@ -90,7 +91,7 @@ class FeatureLibraryTransformer(TransformerMixin, BaseEstimator):
                              f"{self.library or '(default)'}; register or activate one first.")
         self.specs_ = specs
         self.library_version_ = version
-        self.feature_names_out_ = np.array([k for s in specs for k in s.outputs], dtype=object)
+        self.feature_names_out_ = np.array([column_name(s.name, k) for s in specs for k in s.outputs], dtype=object)
         self.n_features_out_ = len(self.feature_names_out_)
         return self
 
@@ -106,7 +107,7 @@ class FeatureLibraryTransformer(TransformerMixin, BaseEstimator):
         return table.frame.to_numpy(dtype=float)
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
-        """Output feature names (the extractor output keys), as an object array."""
+        """Output feature names ``<extractor>.<key>`` (the feature-table columns), as an object array."""
         check_is_fitted(self, "feature_names_out_")
         return self.feature_names_out_.copy()
 

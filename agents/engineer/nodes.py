@@ -267,7 +267,7 @@ def evaluate(state: SpecState, runtime: Ctx) -> dict[str, Any]:
     if code is None or key is None:  # route_validation sends only accepted code here
         raise ScafeError("evaluate reached without accepted code; this is a bug in the engineer graph")
     try:
-        scores = evaluate_usefulness(code, key, _library(state, runtime), ctx.usefulness)
+        scores = evaluate_usefulness(code, key, _library(state, runtime), ctx.usefulness, name=state["spec"]["name"])
     except ScafeError as exc:  # reported, never a reason to reject
         scores = {"error": str(exc)}
     ctx.run.write_json(f"{state['item_id']}/{state['spec']['name']}/usefulness.json", scores)

@@ -6,7 +6,15 @@ from pathlib import Path
 
 import typer
 
-from scafe.cli._common import EXIT_FAILURE, console, progress_bar, stdout
+from scafe.cli._common import (
+    EXIT_FAILURE,
+    console,
+    emit,
+    format_option,
+    progress_bar,
+    resolve_format,
+    stdout,
+)
 
 library_app = typer.Typer(
     help="The versioned feature library (feature_library/library.json): list, show, diff, status, verify, add.",
@@ -42,18 +50,18 @@ def list_entries(
     as_json: bool = typer.Option(False, "--json", help="Print the entries as JSON (with the library version id)."),
     active_only: bool = typer.Option(False, "--active", help="Only active versions."),
     library: Path | None = typer.Option(None, "--library", help=LIB_HELP),
+    fmt: str = format_option(),
 ) -> None:
     """List every extractor version: status, origin, criterion and output keys (dates: --json or show)."""
-    import json
-
     from rich.table import Table
 
     lib = _open(library)
     entries = lib.active() if active_only else lib.entries()
-    if as_json:
-        payload = {"path": str(lib.path), "version_id": lib.version_id,
-                   "entries": [e.model_dump(mode="json") for e in entries]}  # fmt: skip
-        typer.echo(json.dumps(payload, indent=2))
+    fmt = resolve_format(fmt, as_json)
+    if fmt != "table":
+        rows = [e.model_dump(mode="json") for e in entries]
+        payload = {"path": str(lib.path), "version_id": lib.version_id, "entries": rows}
+        emit(fmt, [{"label": e.label, **row} for e, row in zip(entries, rows, strict=True)], payload=payload)
         return
     table = Table(title=f"Feature library {lib.version_id} ({len(lib.active())} active / {len(lib.entries())} versions)")
     for column in ("extractor", "status", "origin"):
@@ -102,16 +110,16 @@ def diff(
 def status(
     as_json: bool = typer.Option(False, "--json", help="Print the rows as JSON."),
     library: Path | None = typer.Option(None, "--library", help=LIB_HELP),
+    fmt: str = format_option(),
 ) -> None:
     """State of every version: active, deprecated, stale (criteria file edited since), modified, missing file."""
-    import json
-
     from rich.table import Table
 
     lib = _open(library)
     rows = lib.status()
-    if as_json:
-        typer.echo(json.dumps([r.to_dict() for r in rows], indent=2))
+    fmt = resolve_format(fmt, as_json)
+    if fmt != "table":
+        emit(fmt, [r.to_dict() for r in rows])
         return
     colours = {"active": "green", "deprecated": "dim", "stale": "yellow", "modified": "red", "missing file": "red"}
     table = Table(title=f"Library status ({lib.path})")
@@ -152,7 +160,7 @@ def verify(
         None, "--phantom-size", min=64, max=1024, help="Their size in px (default 256, as the validation set)."
     ),
 ) -> None:
-    """Recompute every active entry's hash and re-run the contract battery and criterion tests.
+    """Recompute every entry's hash; re-run the contract battery and criterion tests of the active ones.
 
     Exits 1 naming each failing entry; 0 when all pass (or the library has no active entry).
     With --phantom-seed/--phantoms/--phantom-size the criterion tests use another phantom set, to
@@ -195,10 +203,12 @@ def verify(
             for failure in r.failures:
                 stdout.print(f"      {failure}", highlight=False, markup=False, soft_wrap=True)
     if failing:
-        console.print(f"{len(failing)} of {len(results)} active entries failed: "
+        console.print(f"{len(failing)} of {len(results)} entries failed: "
                       + ", ".join(r.label for r in failing), highlight=False, markup=False, soft_wrap=True)  # fmt: skip
         raise typer.Exit(EXIT_FAILURE)
-    console.print(f"{len(results)} active entries verified (library {lib.version_id})", highlight=False)
+    others = len(results) - count
+    console.print(f"{count} active entries verified" + (f", {others} other versions hash-checked" if others else "")
+                  + f" (library {lib.version_id})", highlight=False)
 
 
 @library_app.command("add")

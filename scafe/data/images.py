@@ -10,20 +10,89 @@ from its ``BitsStored`` range. Conversions:
 
 Masks: bool, 0/1, 0/255 (or 0/65535) in one channel, or an RGB(A) image whose colour channels are
 equal; any other value is "not binary" (a JPEG mask usually is: save masks as PNG).
+
+Pixel limit: one limit for every format, ``SCAFE_MAX_PIXELS`` (default 50 000 000 = 50 Mpx, above
+any clinical photograph). The image's shape is read from its header (TIFF tags, PNG IHDR, JPEG
+SOF through Pillow without decoding, DICOM Rows/Columns) and an image above the limit is refused
+before a byte of pixel data is decoded, so a 1 kB file claiming 100000x100000 pixels costs
+nothing. Pillow's own ``DecompressionBombWarning``/``Error`` become the same refusal.
 """
 
 from __future__ import annotations
 
 import os
+import re
+import warnings
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from scafe.errors import DataError
+from scafe.errors import ConfigError, DataError
 
 TIFF_SUFFIXES = (".tif", ".tiff")
 DICOM_SUFFIXES = (".dcm", ".dicom")
+MAX_PIXELS_ENV = "SCAFE_MAX_PIXELS"
+DEFAULT_MAX_PIXELS = 50_000_000
+
+
+def max_pixels() -> int:
+    """The pixel limit: ``SCAFE_MAX_PIXELS`` (a positive integer) or 50 000 000."""
+    text = os.environ.get(MAX_PIXELS_ENV, "").strip().replace("_", "")
+    if not text:
+        return DEFAULT_MAX_PIXELS
+    if not text.isdigit() or int(text) < 1:
+        raise ConfigError(f"{MAX_PIXELS_ENV}={text!r} must be a positive number of pixels, e.g. 50000000 (50 Mpx).")
+    return int(text)
+
+
+def check_pixels(width: int, height: int, path: str | os.PathLike[str], frames: int = 1) -> None:
+    """Refuse an image of ``width`` x ``height`` (x ``frames``) pixels above :func:`max_pixels`."""
+    limit = max_pixels()
+    total = int(width) * int(height) * max(1, int(frames))
+    if total > limit:
+        shape = f"{int(width)}x{int(height)}" + (f"x{int(frames)} frames" if frames > 1 else "")
+        raise DataError(
+            f"image {path} is {shape} = {total / 1e6:.1f} Mpx, more than the limit of {limit / 1e6:g} Mpx; "
+            f"downscale it, or raise the limit with {MAX_PIXELS_ENV}=<pixels> if the file is trusted."
+        )
+
+
+def _check_tiff(path: Path) -> None:
+    import tifffile
+
+    with tifffile.TiffFile(path) as tif:
+        page: Any = tif.pages.first if hasattr(tif.pages, "first") else tif.pages[0]
+        series = tif.series[0] if tif.series else None
+        width, height = int(page.imagewidth), int(page.imagelength)
+        elements = int(np.prod(series.shape)) if series is not None else width * height
+        samples = max(1, int(getattr(page, "samplesperpixel", 1) or 1))
+        check_pixels(width, height, path, frames=max(1, elements // samples // max(1, width * height)))
+
+
+def _open_pillow(path: Path) -> Image.Image:
+    """``Image.open`` with Pillow's bomb check turned into our refusal (header only, no decode)."""
+    limit = max_pixels()
+    if Image.MAX_IMAGE_PIXELS is not None and Image.MAX_IMAGE_PIXELS < limit:
+        Image.MAX_IMAGE_PIXELS = limit  # a raised limit applies to Pillow's own check too
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            opened = Image.open(path)
+        except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
+            found = re.search(r"\((\d+) pixels\)", str(exc))
+            total = int(found.group(1)) if found else limit + 1
+            raise DataError(
+                f"image {path} is {total / 1e6:.1f} Mpx, more than the limit of {limit / 1e6:g} Mpx; "
+                f"downscale it, or raise the limit with {MAX_PIXELS_ENV}=<pixels> if the file is trusted."
+            ) from None
+    try:
+        check_pixels(opened.size[0], opened.size[1], path)  # only the first frame is ever decoded
+    except BaseException:
+        opened.close()
+        raise
+    return opened
 
 
 def _decode(path: Path) -> np.ndarray:
@@ -36,9 +105,10 @@ def _decode(path: Path) -> np.ndarray:
         elif path.suffix.lower() in TIFF_SUFFIXES:
             import tifffile
 
+            _check_tiff(path)  # shape from the tags, before any pixel is decoded
             arr = np.asarray(tifffile.imread(path))
         else:
-            with Image.open(path) as opened:
+            with _open_pillow(path) as opened:
                 opened.load()  # forces a full decode: truncated files raise here
                 img: Image.Image = opened
                 if img.mode == "P":
@@ -46,6 +116,8 @@ def _decode(path: Path) -> np.ndarray:
                 elif img.mode in ("CMYK", "YCbCr", "LAB", "HSV"):
                     img = img.convert("RGB")
                 arr = np.asarray(img)
+    except DataError:
+        raise
     except (OSError, ValueError, SyntaxError, UnidentifiedImageError, EOFError) as exc:
         raise DataError(f"unreadable or truncated image {path}: {exc}") from None
     except Exception as exc:  # decoders raise assorted types (e.g. struct.error, IndexError)
@@ -67,6 +139,9 @@ def _decode_dicom(path: Path) -> np.ndarray:
         import pydicom
     except ImportError:
         raise DataError(f"{path} is DICOM, which needs pydicom: pip install 'scafe[dicom]'.") from None
+    head = pydicom.dcmread(path, stop_before_pixels=True)
+    check_pixels(int(getattr(head, "Columns", 0) or 0), int(getattr(head, "Rows", 0) or 0), path,
+                 frames=int(getattr(head, "NumberOfFrames", 1) or 1))
     ds = pydicom.dcmread(path)
     arr = np.asarray(ds.pixel_array)
     frames = int(getattr(ds, "NumberOfFrames", 1) or 1)

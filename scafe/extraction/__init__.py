@@ -10,6 +10,7 @@ when it cannot run at all (no active extractor, unreadable dataset).
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -20,9 +21,17 @@ import pandas as pd
 from scafe.errors import ExtractionError, UsageError
 from scafe.extraction.cache import ExtractionCache, array_pair_key, file_pair_key
 from scafe.extraction.engine import ExtractorSpec, WorkItem, run_dask, run_local
-from scafe.extraction.table import ERROR_COLUMNS, FeatureTable
+from scafe.extraction.table import (
+    COLUMN_SCHEME,
+    ERROR_COLUMNS,
+    FeatureTable,
+    column_name,
+    split_column,
+)
+from scafe.library.store import sha256_text
 
-__all__ = ["ExtractorSpec", "FeatureTable", "WorkItem", "extract", "extract_items", "library_specs"]
+__all__ = ["ExtractorSpec", "FeatureTable", "WorkItem", "column_name", "extract", "extract_items", "library_specs",
+           "split_column"]
 
 
 def library_specs(library: Any = None) -> tuple[list[ExtractorSpec], str]:
@@ -34,8 +43,9 @@ def library_specs(library: Any = None) -> tuple[list[ExtractorSpec], str]:
     for entry in lib.active():
         crit = entry.criterion or {}
         scale, item = str(crit.get("scale", "")), str(crit.get("item", ""))
-        specs.append(ExtractorSpec(name=entry.name, version=int(entry.version), sha256=entry.sha256,
-                                   source=lib.source(entry), outputs=tuple(entry.outputs),
+        source = lib.source(entry)  # refuses bytes that do not match the registered sha256
+        specs.append(ExtractorSpec(name=entry.name, version=int(entry.version), sha256=sha256_text(source),
+                                   source=source, outputs=tuple(entry.outputs),
                                    scale=scale, item=item, item_name=_item_name(scale, item)))
     return specs, str(lib.version_id)
 
@@ -53,15 +63,15 @@ def _item_name(scale: str, item: str) -> str:
 
 
 def _check_outputs(specs: Sequence[ExtractorSpec]) -> list[str]:
+    """Namespaced columns ``<extractor>.<key>`` of ``specs`` (keys may repeat across extractors)."""
     columns: list[str] = []
-    owner: dict[str, str] = {}
     for spec in specs:
         for key in spec.outputs:
-            if key in owner:
-                raise ExtractionError(f"Output {key!r} is produced by both {owner[key]} and "
-                                      f"{spec.label}; deprecate one of them (`scafe library deprecate`).")
-            owner[key] = spec.label
-            columns.append(key)
+            column = column_name(spec.name, key)
+            if column in columns:
+                raise ExtractionError(f"Column {column!r} occurs twice: {spec.name!r} is active in two "
+                                      "versions; deprecate one (`scafe library deprecate`).")
+            columns.append(column)
     return columns
 
 
@@ -79,6 +89,10 @@ def extract_items(items: Sequence[WorkItem], specs: Sequence[ExtractorSpec], *,
     if workers < 1:
         raise UsageError(f"The 'workers' parameter must be >= 1; got {workers} instead.")
     started = time.perf_counter()
+    for spec in specs:  # the cache and the tables are keyed by the hash of the bytes that run
+        if sha256_text(spec.source) != spec.sha256:
+            raise ExtractionError(f"The source given for {spec.label} does not match its sha256 {spec.sha256[:12]}…; "
+                                  "it was changed after it was read from the library. Run `scafe library verify`.")
     columns = _check_outputs(specs)
     by_sha = {s.sha256: s for s in specs}
     ids = [item.id for item in items]
@@ -101,6 +115,10 @@ def extract_items(items: Sequence[WorkItem], specs: Sequence[ExtractorSpec], *,
                 else:
                     todo[i].append(sha)
         cached_cells = len(results)
+        rejected = store.rejected if store else 0
+        if rejected:
+            warnings.warn(f"{rejected} extraction cache entries failed their integrity check (edited or copied "
+                          f"cache file {store.path if store else ''}); they were recomputed.", UserWarning, stacklevel=2)
         done_images = sum(1 for shas in todo if not shas)
         if on_image and done_images:
             on_image(done_images)
@@ -117,8 +135,11 @@ def extract_items(items: Sequence[WorkItem], specs: Sequence[ExtractorSpec], *,
     finally:
         if store:
             store.close()
-    return _assemble(items, specs, columns, results, library_version,
-                     cached_cells=cached_cells, seconds=time.perf_counter() - started)
+    table = _assemble(items, specs, columns, results, library_version,
+                      cached_cells=cached_cells, seconds=time.perf_counter() - started)
+    if rejected:
+        table.meta["cache_rejected"] = rejected
+    return table
 
 
 def _assemble(items: Sequence[WorkItem], specs: Sequence[ExtractorSpec], columns: list[str],
@@ -140,12 +161,13 @@ def _assemble(items: Sequence[WorkItem], specs: Sequence[ExtractorSpec], columns
                                "reason": f"missing keys {missing}; returned {sorted(feats)}"})
             for key in spec.outputs:
                 if key in feats:
-                    values[i, col_index[key]] = float(feats[key])
+                    values[i, col_index[column_name(spec.name, key)]] = float(feats[key])
     frame = pd.DataFrame(values, index=pd.Index([it.id for it in items], name="id"), columns=columns)
     meta = {
         "library_version": library_version,
-        "features": {key: {"extractor": s.name, "version": s.version, "scale": s.scale,
-                           "item": s.item, "item_name": s.item_name}
+        "columns": COLUMN_SCHEME,
+        "features": {column_name(s.name, key): {"extractor": s.name, "key": key, "version": s.version,
+                                                "scale": s.scale, "item": s.item, "item_name": s.item_name}
                      for s in specs for key in s.outputs},
         "extractors": {s.label: s.sha256 for s in specs},
         "cells": len(items) * len(specs),

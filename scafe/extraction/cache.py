@@ -5,12 +5,21 @@ followed by the mask bytes (file contents for datasets on disk, raw array bytes 
 dtype for in-memory arrays). Value: the outcome and the feature dict as JSON. Only results that
 are a deterministic function of the inputs are stored (``ok``, ``failed``, ``invalid_output``);
 ``timeout``, ``resource_limit`` and ``crashed`` may depend on machine load and are retried.
+
+Integrity: every row carries an HMAC-SHA256 over all of its fields, keyed by a random per-cache
+key in ``extraction.key`` (mode 0600, beside the database). A row whose MAC does not match (a
+cell edited in the sqlite file, a row copied from another cache) is a miss: it is recomputed,
+overwritten, and counted in :attr:`ExtractionCache.rejected` (extraction warns about it). This
+protects against edits of the database alone, not against someone who can also read the key.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
+import os
+import secrets
 import sqlite3
 import threading
 from pathlib import Path
@@ -21,16 +30,41 @@ import numpy as np
 from scafe.paths import cache_dir
 
 CACHEABLE_OUTCOMES = frozenset({"ok", "failed", "invalid_output"})
+KEY_NAME = "extraction.key"
+# v2: rows carry a MAC; the old unprotected ``cells`` table is ignored (its rows are never trusted)
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS cells (
+CREATE TABLE IF NOT EXISTS cells_v2 (
     input_key TEXT NOT NULL,
     extractor_sha TEXT NOT NULL,
     outcome TEXT NOT NULL,
     features TEXT,
     reason TEXT,
+    mac TEXT NOT NULL,
     PRIMARY KEY (input_key, extractor_sha)
 )
 """
+
+
+def _cache_key(directory: Path) -> bytes:
+    """The per-cache HMAC key, created (0600, exclusively) on first use."""
+    path = directory / KEY_NAME
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        key = path.read_bytes()
+        if len(key) >= 32:
+            return key
+        path.unlink()  # truncated by a crash: start a new key (every old row becomes a miss)
+        return _cache_key(directory)
+    with os.fdopen(fd, "wb") as handle:
+        key = secrets.token_bytes(32)
+        handle.write(key)
+    return key
+
+
+def _mac(key: bytes, input_key: str, sha: str, outcome: str, features: str | None, reason: str | None) -> str:
+    payload = json.dumps([input_key, sha, outcome, features, reason], separators=(",", ":"))
+    return hmac.new(key, payload.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 def file_pair_key(image_path: str | Path, mask_path: str | Path) -> str:
@@ -61,6 +95,9 @@ class ExtractionCache:
         self.path = path or cache_dir() / "extraction.sqlite"
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
+        self._key = _cache_key(self.path.parent)
+        #: rows found but refused because their MAC did not match (treated as misses)
+        self.rejected = 0
         # check_same_thread=False + our lock: one connection shared by the worker threads.
         self._db = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")  # concurrent readers in other processes
@@ -75,20 +112,30 @@ class ExtractionCache:
                 chunk = input_keys[start:start + 500]
                 marks = ",".join("?" * len(chunk))
                 rows = self._db.execute(
-                    f"SELECT input_key, outcome, features, reason FROM cells "
+                    f"SELECT input_key, outcome, features, reason, mac FROM cells_v2 "
                     f"WHERE extractor_sha = ? AND input_key IN ({marks})", [extractor_sha, *chunk])
-                for key, outcome, features, reason in rows:
-                    found[key] = (outcome, json.loads(features) if features else None, reason or "")
+                for key, outcome, features, reason, mac in rows:
+                    expected = _mac(self._key, key, extractor_sha, outcome, features, reason)
+                    if not isinstance(mac, str) or not hmac.compare_digest(mac, expected):
+                        self.rejected += 1
+                        continue
+                    try:
+                        found[key] = (outcome, json.loads(features) if features else None, reason or "")
+                    except ValueError:
+                        self.rejected += 1
         return found
 
     def put_many(self, rows: list[tuple[str, str, str, dict[str, float] | None, str]]) -> None:
         """Store ``(input_key, extractor_sha, outcome, features, reason)`` rows that are cacheable."""
-        keep = [(k, s, o, json.dumps(f) if f is not None else None, r)
-                for k, s, o, f, r in rows if o in CACHEABLE_OUTCOMES]
+        keep = []
+        for k, sha, o, f, r in rows:
+            if o in CACHEABLE_OUTCOMES:
+                text = json.dumps(f) if f is not None else None
+                keep.append((k, sha, o, text, r, _mac(self._key, k, sha, o, text, r)))
         if not keep:
             return
         with self._lock:
-            self._db.executemany("INSERT OR REPLACE INTO cells VALUES (?, ?, ?, ?, ?)", keep)
+            self._db.executemany("INSERT OR REPLACE INTO cells_v2 VALUES (?, ?, ?, ?, ?, ?)", keep)
             self._db.commit()
 
     def close(self) -> None:

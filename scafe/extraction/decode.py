@@ -18,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
+from scafe.data.images import check_pixels
+
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _RGB = 2   # PNG colour type: truecolour without alpha
 _GRAY = 0  # PNG colour type: grayscale without alpha
@@ -50,6 +52,8 @@ def _cv2_read(path: str | os.PathLike[str]) -> np.ndarray | None:
 def read_image_fast(path: str | os.PathLike[str]) -> np.ndarray:
     """Same result as ``scafe.data.dataset.read_image(path)``; faster for 8-bit RGB PNG files."""
     layout = _png_layout(path)
+    if layout is not None:
+        check_pixels(layout[0], layout[1], path)  # before OpenCV allocates anything
     if layout is not None and layout[2:] == (8, _RGB):
         bgr = _cv2_read(path)
         if bgr is not None and bgr.shape == (layout[1], layout[0], 3):
@@ -64,6 +68,8 @@ def read_image_fast(path: str | os.PathLike[str]) -> np.ndarray:
 def read_mask_fast(path: str | os.PathLike[str]) -> np.ndarray:
     """Same result as ``scafe.data.dataset.read_mask(path)``; faster for 8-bit grayscale PNG masks."""
     layout = _png_layout(path)
+    if layout is not None:
+        check_pixels(layout[0], layout[1], path)
     if layout is not None and layout[2:] == (8, _GRAY):
         raw = _cv2_read(path)
         if raw is not None and raw.shape == (layout[1], layout[0]):

@@ -131,7 +131,23 @@ def run_item(runners: RunnerSet, item: WorkItem, shas: Iterable[str]) -> list[Ce
         image, mask = item.load()
     except Exception as exc:  # unreadable file: every cell of this image fails with the reason
         return [(item.id, sha, "failed", None, f"could not load image/mask: {exc}") for sha in shas]
-    return [(item.id, sha, *runners.run(sha, image, mask)) for sha in shas]
+    cells = [(item.id, sha, *runners.run(sha, image, mask)) for sha in shas]
+    if cells and all(c[2] in _DEATH_OUTCOMES for c in cells):
+        return [(*c[:4], c[4] + _death_hint(image, len(cells))) for c in cells]
+    return cells
+
+
+#: Outcomes where the child died or was killed instead of answering.
+_DEATH_OUTCOMES = frozenset({"crashed", "resource_limit"})
+
+
+def _death_hint(image: np.ndarray, n: int) -> str:
+    """Why every extractor may have died on one image: most often its size against the memory limit."""
+    height, width = image.shape[:2]
+    every = "every extractor" if n > 1 else "the extractor"
+    return (f"; {every} died on this image ({width}x{height} px, {image.nbytes / 2**20:.0f} MiB as RGB, "
+            f"about {8 * image.nbytes / 2**20:.0f} MiB per float64 copy): it is probably too large for the "
+            "sandbox's memory limit, so downscale it; SCAFE_MAX_PIXELS bounds the images scafe reads")
 
 
 def run_chunk(items: list[WorkItem], todo: list[list[str]], specs: dict[str, ExtractorSpec],

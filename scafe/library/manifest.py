@@ -15,7 +15,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 MANIFEST_FORMAT = "scafe-feature-library/1"
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -79,6 +79,18 @@ class Entry(BaseModel):
         if not NAME_PATTERN.match(value):
             raise ValueError(f"extractor name {value!r} must be snake_case ([a-z][a-z0-9_]*)")
         return value
+
+    @model_validator(mode="after")
+    def _confined_path(self) -> Entry:
+        # The path is derived, never free: a hand-edited "../x.py" or "/etc/passwd" must not be
+        # read, hashed or run (issue 12, item 3). Symlinks are refused where the file is read.
+        expected = f"extractors/{self.name}/v{self.version}.py"
+        if self.path != expected:
+            raise ValueError(
+                f"entry {self.label} has path {self.path!r}; an extractor file must be {expected!r} "
+                "inside the library folder"
+            )
+        return self
 
     @property
     def label(self) -> str:

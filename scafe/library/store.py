@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -47,6 +48,9 @@ LOCK_TIMEOUT_S = 120.0
 # process mid-registration. Points: "after_source" (extractor file written, manifest not yet),
 # "before_replace" (new manifest in its temp file, not yet renamed), "in_lock" (lock held).
 TEST_PAUSE_ENV = "SCAFE_LIBRARY_TEST_PAUSE"
+#: Larger extractor files or manifests are refused unread (a module of a few kB is normal).
+MAX_EXTRACTOR_BYTES = 1 << 20
+MAX_MANIFEST_BYTES = 32 << 20
 
 
 def _test_pause(point: str) -> None:
@@ -165,23 +169,89 @@ class Library:
         return self.path / entry.path
 
     def source(self, entry: Entry) -> str:
-        """The entry's source text (as stored; ``verify`` checks it against ``sha256``)."""
+        """The entry's source text, refused unless its bytes match the registered ``sha256``.
+
+        This is the one place every use of an extractor gets its code from (extract, the
+        transformer, demo, evaluate, similar, generate's usefulness, show): the file is opened
+        without following symlinks, hashed, and the text of exactly those bytes is returned.
+        """
+        return self.read_checked(entry).decode("utf-8", errors="strict")
+
+    def read_checked(self, entry: Entry) -> bytes:
+        """Bytes of the entry's file after the layout, symlink and hash checks; ``LibraryError`` otherwise."""
+        data, problem = self._read(entry)
+        if problem is not None or data is None:
+            raise LibraryError(f"extractor {entry.label} refused: {problem}")
+        return data
+
+    def file_problem(self, entry: Entry) -> tuple[str | None, str]:
+        """``(state, detail)``: ``("missing file" | "modified" | "unsafe path", why)`` or ``(None, "")``."""
+        data, problem = self._read(entry)
+        if problem is None:
+            return None, ""
+        if data is None and "does not exist" in problem:
+            return "missing file", problem
+        return ("modified" if data is not None else "unsafe path"), problem
+
+    def _read(self, entry: Entry) -> tuple[bytes | None, str | None]:
+        """Read the entry's file safely: ``(bytes, None)``, or ``(bytes or None, problem)``."""
+        verify_hint = "run `scafe library verify` to see every affected entry"
+        if entry.path != f"extractors/{entry.name}/v{entry.version}.py":  # also checked by the model
+            return None, f"path {entry.path!r} is not extractors/{entry.name}/v{entry.version}.py; {verify_hint}"
+        # no component below the library folder may be a symlink (a link could point anywhere)
+        current = self.path
+        for part in Path(entry.path).parts:
+            current = current / part
+            try:
+                info = os.lstat(current)
+            except FileNotFoundError:
+                return None, (f"{entry.path} does not exist in {str(self.path)!r}; restore it from git "
+                              f"or deprecate {entry.label}")
+            if stat.S_ISLNK(info.st_mode):
+                return None, (f"{current.relative_to(self.path).as_posix()} is a symlink; extractor files must "
+                              f"be regular files inside the library folder; {verify_hint}")
+        if not stat.S_ISREG(info.st_mode):
+            return None, f"{entry.path} is not a regular file; {verify_hint}"
         try:
-            return self.file_path(entry).read_bytes().decode("utf-8")
-        except FileNotFoundError:
-            raise LibraryError(
-                f"source of {entry.label} is missing at {str(self.file_path(entry))!r}; restore it from git"
-            ) from None
+            fd = os.open(current, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        except OSError as exc:
+            return None, f"{entry.path} cannot be opened ({exc.strerror}); {verify_hint}"
+        with os.fdopen(fd, "rb") as handle:
+            data = handle.read(MAX_EXTRACTOR_BYTES + 1)
+        if len(data) > MAX_EXTRACTOR_BYTES:
+            return None, f"{entry.path} is larger than {MAX_EXTRACTOR_BYTES} bytes; {verify_hint}"
+        digest = hashlib.sha256(data).hexdigest()
+        if digest != entry.sha256:
+            return data, (
+                f"{entry.path} sha256 {digest[:12]}… differs from the registered {entry.sha256[:12]}… (the file was "
+                "edited after registration; registered versions are immutable: restore the file, or register the "
+                f"edit as a new version); {verify_hint}"
+            )
+        return data, None
+
+    def leftovers(self) -> list[Path]:
+        """Temporary files a killed write left behind (``.library.json.<pid>.tmp`` and the like).
+
+        Cleaned by the next write under the lock; ``scafe library status`` lists them meanwhile.
+        """
+        found = list(self.path.glob(f".{MANIFEST_NAME}.*.tmp"))
+        found += list((self.path / "extractors").glob("*/.v*.py.*.tmp"))
+        return sorted(p for p in found if p.is_file() or p.is_symlink())
 
     def orphans(self) -> list[Path]:
         """Extractor files on disk that no entry references (a killed write, or not yet registered)."""
         registered = {e.path for e in self._manifest.entries}
         found = sorted((self.path / "extractors").glob("*/v*.py"))
-        return [p for p in found if p.relative_to(self.path).as_posix() not in registered]
+        return [p for p in found if p.relative_to(self.path).as_posix() not in registered] + self.leftovers()
 
     def features(self) -> dict[str, Entry]:
-        """Map every active output key to the entry that produces it."""
-        return {key: entry for entry in self.active() for key in entry.outputs}
+        """Map every active feature column (``<extractor>.<key>``, namespaced) to its entry.
+
+        Keys never clash: two extractors emitting the same key are two columns (issue 11).
+        """
+        from scafe.extraction.table import column_name
+
+        return {column_name(entry.name, key): entry for entry in self.active() for key in entry.outputs}
 
     # ------------------------------------------------------------------ writing
 
@@ -193,6 +263,8 @@ class Library:
         try:
             with lock:
                 _test_pause("in_lock")
+                for leftover in self.leftovers():  # under the lock, every temp file is a dead write's
+                    leftover.unlink(missing_ok=True)
                 manifest = _read_manifest(self.manifest_path)
                 before = manifest.compute_version_id()
                 yield manifest
@@ -251,8 +323,7 @@ class Library:
         Raises
         ------
         LibraryError
-            Bad name/origin/outputs, an output key already active under another name, or the
-            lock held elsewhere for more than ``LOCK_TIMEOUT_S``.
+            Bad name/origin/outputs, or the lock held elsewhere for more than ``LOCK_TIMEOUT_S``.
         CriteriaError
             ``criterion`` does not resolve.
         """
@@ -288,8 +359,6 @@ class Library:
                 status="active" if activate else "deprecated",
                 parent=previous.version if previous else (version - 1 if same_name else None),
             )  # fmt: skip
-            if activate:
-                _check_unique_outputs(manifest, entry)
             # the extractor file first, the manifest last: a kill in between leaves an orphan file
             atomic_write(self.path / entry.path, source.encode("utf-8"))
             _test_pause("after_source")
@@ -309,7 +378,7 @@ class Library:
             target = next(e for e in manifest.entries if e.name == name and e.version == version)
             if target.status == "active":
                 return target
-            _check_unique_outputs(manifest, target)
+            self.read_checked(target)  # a tampered old version must never become active again
             for other in manifest.entries:
                 if other.name == name and other.status == "active":
                     other.status = "deprecated"
@@ -381,17 +450,6 @@ class Library:
         return library_status(self)
 
 
-def _check_unique_outputs(manifest: Manifest, entry: Entry) -> None:
-    taken = {k: e for e in manifest.entries if e.status == "active" and e.name != entry.name for k in e.outputs}
-    clashes = [(k, taken[k]) for k in entry.outputs if k in taken]
-    if clashes:
-        key, owner = clashes[0]
-        raise LibraryError(
-            f"output key {key!r} of {entry.name!r} is already produced by the active {owner.label}; "
-            f"rename the key in the extractor or deprecate {owner.name!r} first"
-        )
-
-
 def _relative_to_root(path: Path) -> str:
     try:
         return path.resolve().relative_to(paths.project_root()).as_posix()
@@ -402,13 +460,22 @@ def _relative_to_root(path: Path) -> str:
 def _read_manifest(path: Path) -> Manifest:
     if not path.exists():
         return Manifest()
+    fix = f"restore it with `git checkout -- {path.name}`"
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        size = path.stat().st_size
+        if size > MAX_MANIFEST_BYTES:
+            raise LibraryError(f"{str(path)!r} is {size} bytes, more than the {MAX_MANIFEST_BYTES} a manifest may be; {fix}")
+        data = json.loads(path.read_bytes().decode("utf-8"))
         manifest = Manifest.model_validate(data)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise LibraryError(f"{str(path)!r} is not valid JSON ({exc}); restore it with `git checkout -- {path.name}`") from None
+        raise LibraryError(f"{str(path)!r} is not valid JSON ({exc}); {fix}") from None
+    except RecursionError:
+        raise LibraryError(f"{str(path)!r} is nested too deeply to be a library manifest; {fix}") from None
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
-        raise LibraryError(f"{str(path)!r} does not match the manifest format at {where}: {first['msg']}") from None
+        message = str(first["msg"]).removeprefix("Value error, ").splitlines()[0][:300]
+        raise LibraryError(f"{str(path)!r} does not match the manifest format at {where}: {message}") from None
+    except OSError as exc:
+        raise LibraryError(f"{str(path)!r} cannot be read ({exc.strerror})") from None
     return manifest

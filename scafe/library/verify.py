@@ -11,7 +11,6 @@ entries that are *stale* because their criteria file changed since registration.
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -73,17 +72,8 @@ class StatusRow:
 
 
 def _file_state(library: Library, entry: Entry) -> tuple[str | None, str]:
-    """``(problem, detail)`` for the entry's file: missing, modified, or ``(None, "")``."""
-    path = library.file_path(entry)
-    if not path.is_file():
-        return "missing file", f"{entry.path} does not exist; restore it (git checkout) or deprecate {entry.label}"
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    if digest != entry.sha256:
-        return "modified", (
-            f"{entry.path} sha256 {digest[:12]}… differs from the registered {entry.sha256[:12]}…; "
-            "registered versions are immutable: restore the file, or register the edit as a new version"
-        )
-    return None, ""
+    """``(problem, detail)`` for the entry's file: missing, modified, unsafe path, or ``(None, "")``."""
+    return library.file_problem(entry)  # layout, symlink and hash checks live in the store
 
 
 def _staleness(library: Library, entry: Entry) -> str:
@@ -230,7 +220,10 @@ def verify_library(
     criterion_test: Callable[..., Any] | None = None,
     on_result: Callable[[VerifyResult], None] | None = None,
 ) -> list[VerifyResult]:
-    """Verify every active entry (or those named); ``on_result`` is called after each."""
+    """Verify every active entry (or those named) fully, and every other version's hash.
+
+    ``on_result`` is called after each full verification. Results are sorted by name, version.
+    """
     entries = library.active()
     if names:
         unknown = sorted(set(names) - {e.name for e in entries})
@@ -245,4 +238,18 @@ def verify_library(
         results.append(outcome)
         if on_result is not None:
             on_result(outcome)
-    return results
+    # every other version too, hash only (issue 12 item 4): re-activating a tampered one must fail
+    checked = {(e.name, e.version) for e in entries}
+    for entry in library.entries():
+        if (entry.name, entry.version) not in checked and (not names or entry.name in names):
+            results.append(_hash_only(library, entry))
+    return sorted(results, key=lambda r: (r.name, r.version))
+
+
+def _hash_only(library: Library, entry: Entry) -> VerifyResult:
+    problem, detail = _file_state(library, entry)
+    result = VerifyResult(entry.name, entry.version, ok=problem is None, sha_ok=problem is None,
+                          contract="skipped", criterion="skipped")
+    if problem is not None:
+        result.failures.append(f"{problem}: {detail}")
+    return result

@@ -128,3 +128,15 @@ def test_scikit_learn_conventions() -> None:
     assert set(ScarClassifier().fit(X, y).predict(X)) <= {0, 1}
     labels = np.where(y == 1, "keloid", "hypertrophic")
     assert set(ScarClassifier().fit(X, labels).predict(X)) <= {"keloid", "hypertrophic"}
+
+
+def test_model_from_before_namespaced_columns_is_refused_with_the_fix(trained, tmp_path) -> None:
+    model, _, _, _ = trained
+    model.save(tmp_path / "old")
+    meta_path = tmp_path / "old" / "meta.json"
+    meta = json.loads(meta_path.read_text())
+    assert meta["format"] == "scafe-classifier/2"
+    meta["format"] = "scafe-classifier/1"
+    meta_path.write_text(json.dumps(meta))
+    with pytest.raises(ModelError, match=r"before feature columns became '<extractor>.<key>'.*retrain \(`scafe train`\)"):
+        ScarClassifier.load(tmp_path / "old")

@@ -18,6 +18,9 @@ def table_and_manifest(tmp_path):
     from scafe.extraction import FeatureTable
 
     frame, y, meta = separable_table(80, seed=4)
+    # feature tables on disk have namespaced columns <extractor>.<key> (issue 11)
+    names = {c: f"{meta[c]['extractor']}.{c}" for c in frame.columns}
+    frame, meta = frame.rename(columns=names), {names[c]: m for c, m in meta.items()}
     table = FeatureTable(frame=frame, meta={"library_version": "lib-A", "features": meta})
     path = table.save(tmp_path / "X.csv")
     manifest = tmp_path / "manifest.csv"
@@ -45,7 +48,7 @@ def test_predict_refuses_an_incompatible_table_then_continues(table_and_manifest
 
     features, manifest, frame, meta = table_and_manifest
     main(["train", "--features", str(features), "--labels", str(manifest), "--out", str(tmp_path / "m")])
-    other = FeatureTable(frame=frame.drop(columns="solidity"), meta={"library_version": "lib-B", "features": meta})
+    other = FeatureTable(frame=frame.drop(columns="shape.solidity"), meta={"library_version": "lib-B", "features": meta})
     path = other.save(tmp_path / "Y.csv")
     capsys.readouterr()
     assert main(["predict", "--model", str(tmp_path / "m"), "--features", str(path)]) == 1

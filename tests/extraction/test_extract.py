@@ -22,11 +22,11 @@ def _expected_red(dataset_dir: Path, case: str) -> float:
 def test_one_row_per_image_with_every_output(dataset_dir, tiny_library):
     table = extract(dataset_dir, library=tiny_library, progress=False)
     assert list(table.frame.index) == [f"c{i}" for i in range(6)]
-    assert set(table.frame.columns) == {"t_mean_red", "t_area_px", "t_mean_green"}
-    assert table.frame.loc["c2", "t_mean_red"] == pytest.approx(_expected_red(dataset_dir, "c2"))
-    assert table.frame.loc["c3", "t_area_px"] == 100.0
-    meta = table.meta["features"]["t_mean_green"]
-    assert meta == {"extractor": "t_fragile", "version": 1, "scale": "vss", "item": "vascularity",
+    assert set(table.frame.columns) == {"t_mean_red.t_mean_red", "t_mean_red.t_area_px", "t_fragile.t_mean_green"}
+    assert table.frame.loc["c2", "t_mean_red.t_mean_red"] == pytest.approx(_expected_red(dataset_dir, "c2"))
+    assert table.frame.loc["c3", "t_mean_red.t_area_px"] == 100.0
+    meta = table.meta["features"]["t_fragile.t_mean_green"]
+    assert meta == {"extractor": "t_fragile", "key": "t_mean_green", "version": 1, "scale": "vss", "item": "vascularity",
                     "item_name": "Vascularity"}
     assert table.meta["library_version"] == tiny_library.version_id
 
@@ -34,9 +34,9 @@ def test_one_row_per_image_with_every_output(dataset_dir, tiny_library):
 def test_failed_cells_are_nan_and_reported(dataset_dir, tiny_library):
     table = extract(dataset_dir, library=tiny_library, progress=False)
     # c5 has a 14x14 = 196 px lesion: the fragile extractor raises there and only there
-    assert np.isnan(table.frame.loc["c5", "t_mean_green"])
-    assert np.isfinite(table.frame.loc["c5", "t_mean_red"])
-    assert table.frame["t_mean_green"].drop("c5").notna().all()
+    assert np.isnan(table.frame.loc["c5", "t_fragile.t_mean_green"])
+    assert np.isfinite(table.frame.loc["c5", "t_mean_red.t_mean_red"])
+    assert table.frame["t_fragile.t_mean_green"].drop("c5").notna().all()
     assert len(table.errors) == 1
     row = table.errors.iloc[0]
     assert (row["id"], row["extractor"], row["outcome"]) == ("c5", "t_fragile@v1", "failed")
@@ -59,7 +59,7 @@ def test_cache_reuses_cells_and_tracks_pixel_changes(dataset_dir, tiny_library):
     Image.fromarray(pixels).save(path)
     third = extract(dataset_dir, library=tiny_library, progress=False)
     assert third.meta["cached_cells"] == 10
-    assert third.frame.loc["c1", "t_mean_red"] == pytest.approx(_expected_red(dataset_dir, "c1"))
+    assert third.frame.loc["c1", "t_mean_red.t_mean_red"] == pytest.approx(_expected_red(dataset_dir, "c1"))
 
 
 def test_no_cache_computes_everything(dataset_dir, tiny_library):
@@ -168,7 +168,7 @@ def test_dask_local_cluster_matches_local_path(dataset_dir, tiny_library):
     refused = on_dask.errors[on_dask.errors["extractor"] == "t_escape@v1"]
     assert len(refused) == 6
     assert set(refused["outcome"]) == {"rejected"}
-    assert on_dask.frame["t_env_size"].isna().all()
+    assert on_dask.frame["t_escape.t_env_size"].isna().all()
 
 
 @pytest.mark.slow

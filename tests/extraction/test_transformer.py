@@ -53,7 +53,7 @@ def test_transform_before_fit_raises(tiny_library):
 def test_fit_returns_self_and_pins_features(tiny_library):
     est = FeatureLibraryTransformer(library=tiny_library.path)
     assert est.fit(_pairs(2)[0]) is est
-    assert set(est.get_feature_names_out()) == {"t_mean_red", "t_area_px", "t_mean_green"}
+    assert set(est.get_feature_names_out()) == {"t_mean_red.t_mean_red", "t_mean_red.t_area_px", "t_fragile.t_mean_green"}
     assert est.n_features_out_ == 3
     assert est.library_version_ == tiny_library.version_id
 
@@ -65,8 +65,8 @@ def test_transform_values_and_subset(tiny_library):
     assert out.shape == (4, 2)
     names = list(est.get_feature_names_out())
     image, mask = pairs[1]
-    assert out[1, names.index("t_mean_red")] == pytest.approx(image[..., 0][mask].mean())
-    assert out[1, names.index("t_area_px")] == mask.sum()
+    assert out[1, names.index("t_mean_red.t_mean_red")] == pytest.approx(image[..., 0][mask].mean())
+    assert out[1, names.index("t_mean_red.t_area_px")] == mask.sum()
 
 
 def test_bad_params_rejected_at_fit(tiny_library):
@@ -116,5 +116,5 @@ def test_cases_are_accepted(dataset_dir, tiny_library):
     est = FeatureLibraryTransformer(library=tiny_library.path).fit(cases)
     out = est.transform(cases)
     assert out.shape == (6, 3)
-    assert np.isnan(out[5, list(est.get_feature_names_out()).index("t_mean_green")])
+    assert np.isnan(out[5, list(est.get_feature_names_out()).index("t_fragile.t_mean_green")])
     assert est.errors_["id"].tolist() == ["c5"]

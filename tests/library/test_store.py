@@ -97,16 +97,14 @@ def test_register_inactive(library: Library) -> None:
     assert library.get("redness").version == 1
 
 
-def test_output_keys_unique_across_active_library(library: Library) -> None:
+def test_two_active_extractors_may_emit_the_same_key(library: Library) -> None:
+    """Issue 11: columns are namespaced, so a shared key is no longer a clash."""
     register(library, "shared_key", name="first")
-    with pytest.raises(LibraryError, match=r"output key 'shared_key' of 'second' is already produced by the active first@v1; rename"):
-        register(library, "shared_key", name="second")
-    register(library, "shared_key", name="second", activate=False)  # allowed while inactive
-    with pytest.raises(LibraryError, match="already produced"):
-        library.activate("second", 1)
-    library.deprecate("first")
-    library.activate("second", 1)
-    assert [e.label for e in library.active()] == ["second@v1"]
+    register(library, "shared_key", name="second")
+    register(library, "shared_key", name="third", activate=False)
+    library.activate("third", 1)
+    assert [e.label for e in library.active()] == ["first@v1", "second@v1", "third@v1"]
+    assert sorted(library.features()) == ["first.shared_key", "second.shared_key", "third.shared_key"]
 
 
 @pytest.mark.parametrize("bad", ["Redness", "red-ness", "1red", "red ness", ""])
@@ -154,7 +152,7 @@ def test_corrupt_manifest_is_a_clear_error(library: Library) -> None:
 def test_features_maps_keys_to_entries(library: Library) -> None:
     register(library, "k_one", name="one")
     register(library, "k_two", name="two")
-    assert {k: e.name for k, e in library.features().items()} == {"k_one": "one", "k_two": "two"}
+    assert {k: e.name for k, e in library.features().items()} == {"one.k_one": "one", "two.k_two": "two"}
 
 
 def test_lock_held_elsewhere_gives_a_clear_error(library: Library, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -108,15 +108,17 @@ def test_verify_reports_changed_outputs_and_criterion_failures(library: Library)
     assert result.failures == ["criterion vss/vascularity: rho +0.10 < required 0.50"]
 
 
-def test_verify_only_active_entries_and_named(library: Library) -> None:
+def test_verify_active_entries_fully_others_by_hash_and_named(library: Library) -> None:
     add(library, "k_a", "a")
     add(library, "k_b", "b")
     add(library, "k_c", "c")
     library.deprecate("c")
     fake = Recorder(ContractReport(ok=True, keys=["k_a"]), CriterionReport(passed=True))
     results = library.verify(criterion_tests=False, validate=lambda s: ContractReport(True, [s.split("'")[1]]))
-    assert [r.label for r in results] == ["a@v1", "b@v1"]
+    # issue 12 item 4: the deprecated c@v1 is hash-checked too (no battery: it does not run)
+    assert [r.label for r in results] == ["a@v1", "b@v1", "c@v1"]
     assert all(r.ok and r.criterion == "skipped" for r in results)
+    assert [r.contract for r in results] == ["ok", "ok", "skipped"]
     assert [r.label for r in library.verify(["a"], validate=fake.validate, criterion_test=fake.criterion_test)] == ["a@v1"]
     with pytest.raises(LibraryError, match="no active extractor named 'c'"):
         library.verify(["c"])

@@ -111,7 +111,7 @@ ATTACKS: list[tuple[str, str, set[str]]] = [
     ("return_huge_int", mod('return {"x": 10 ** 400}'), {"invalid_output"}),
     ("return_string_value", mod('return {"x": "1.0"}'), {"invalid_output"}),
     ("return_many_keys", mod('return {"k" + str(i): 1.0 for i in range(100000)}'), {"invalid_output"}),
-    ("return_bad_key", mod('return {"Bad Key!": 1.0}'), {"invalid_output"}),
+    ("return_bad_key", mod('return {"\\u0394 key!": 1.0}'), {"invalid_output"}),  # non-ASCII (any case style is fine)
     ("return_generator", mod("return (v for v in [1.0])"), {"invalid_output"}),
     # --- CPU / memory / recursion / output bombs
     ("infinite_loop", mod("while True:\n    pass"), BOMB),
@@ -150,4 +150,48 @@ ATTACKS += [
 ATTACKS += [
     ("huge_private_key", mod('p = measure.regionprops(measure.label(mask))[0]\nc = p["_" + "x" * 10 ** 6]\n'
                              'return {"x": 1.0}', "from skimage import measure"), REJ),
+]
+
+# --- issue 11 policy additions, each abused (sandbox/README.md, "Policy additions")
+_CV2 = "import cv2\nimport numpy as np"
+_SKT = "import numpy as np\nfrom skimage import transform"
+_M = "m = cv2.getRotationMatrix2D((8.0, 8.0), 30.0, 1.0)\n"
+ATTACKS += [
+    # '_' is a plain local: nothing is pre-bound to it, and it opens no underscore name or attribute
+    ("throwaway_unbound", mod(f"x = _\n{RET}"), {"failed"}),
+    ("throwaway_prefix_guard", mod(f"_ = 1\n_getattr_ = None\n{RET}"), REJ),
+    ("throwaway_dunder_attr", mod(f"_ = image\nc = _.__class__\n{RET}"), REJ),
+    ("throwaway_module_alias", mod(f"_ = np\n_.save('CANARY', image)\n{RET}"), REJ),
+    ("throwaway_lambda_globals", mod(f"f = lambda _: _.__globals__\nf(extract)\n{RET}"), REJ),
+    ("throwaway_loop_module", mod(f"for _ in [np]:\n    _.lib.npyio.os.system('touch CANARY')\n{RET}"), REJ),
+    ("throwaway_keyword", mod(f"np.mean(image, _=1)\n{RET}"), REJ),
+    # cv2.error: an exception class, usable in except clauses; nothing reachable through it
+    ("cv2_error_traceback", mod(f"try:\n    cv2.resize(image, (0, 0))\nexcept cv2.error as e:\n"
+                                f"    f = e.__traceback__.tb_frame\n{RET}", _CV2), REJ),
+    ("cv2_error_mro", mod(f"k = cv2.error.mro()\n{RET}", _CV2), REJ),
+    ("cv2_error_base", mod(f"k = cv2.error.__base__\n{RET}", _CV2), REJ),
+    ("cv2_error_file_open", mod(f"try:\n    cv2.resize(image, (0, 0))\nexcept cv2.error as e:\n"
+                                f"    open(e.file)\n{RET}", _CV2), REJ),
+    ("cv2_error_raise_escapes", mod("raise cv2.error('boom')", _CV2), {"failed"}),
+    # geometric transforms: pure array functions; their output-array argument cannot write the inputs
+    ("warp_affine_into_input", mod(f"{_M}cv2.warpAffine(image, m, (image.shape[1], image.shape[0]), dst=image)\n"
+                                   f"{RET}", _CV2), {"failed", "crashed"}),
+    ("warp_affine_huge_output", mod(f"{_M}o = cv2.warpAffine(image, m, (60000, 60000))\n{RET}", _CV2),
+     {"failed", "resource_limit", "crashed", "timeout"}),
+    ("remap_far_outside", mod("mx = np.full(mask.shape, 1e9, np.float32)\n"
+                              "o = cv2.remap(image, mx, mx, cv2.INTER_LINEAR)\n"
+                              "return {\"x\": float(o.sum())}", _CV2), {"ok"}),
+    ("flip_into_input", mod(f"cv2.flip(image, 1, dst=image)\n{RET}", _CV2), {"failed", "crashed"}),
+    ("warp_function_self", mod(f"k = cv2.warpAffine.__self__\n{RET}", _CV2), REJ),
+    ("warp_function_module", mod(f"k = cv2.warpAffine.__module__\n{RET}", _CV2), REJ),
+    # skimage.transform classes: instances and bound methods only, never a function's module
+    ("transform_unbound_function", mod(f"f = transform.AffineTransform.estimate\n{RET}", _SKT), REJ),
+    ("transform_init_globals", mod(f"g = transform.AffineTransform.__init__.__globals__\n{RET}", _SKT), REJ),
+    ("transform_warp_save_map", mod(f"transform.warp(image, inverse_map=np.save)\n{RET}", _SKT), REJ),
+    ("transform_warp_huge", mod("t = transform.AffineTransform(rotation=0.1)\n"
+                                f"o = transform.warp(image, t, output_shape=(60000, 60000))\n{RET}", _SKT),
+     {"failed", "resource_limit", "crashed", "timeout"}),
+    # keys in any case style: normalised on the host, never an underscore name or a clash
+    ("key_dunder_normalised", mod('return {"__class__": 1.0}'), {"ok"}),
+    ("key_case_clash", mod('return {"rim_delta_a": 1.0, "RimDeltaA": 2.0}'), {"invalid_output"}),
 ]

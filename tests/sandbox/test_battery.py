@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
-from sandbox import Limits, Outcome, validate
+from sandbox import ExtractorRunner, Limits, Outcome, validate
 from sandbox.battery import CheckFailure, ValidationReport, wraparound_failures
+from sandbox.battery_inputs import WRAP_OFFSETS, WRAP_PROBES, WRAP_SEEDS, battery_inputs
 from tests.sandbox.benign_programs import BENIGN
+from tests.sandbox.wrap_programs import SOUND, WRAPPING
 
 
 def module(body: str, doc: str = "Test extractor. Empty mask: NaN.", top: str = "") -> str:
@@ -81,18 +84,75 @@ def test_good_extractor_report() -> None:
     assert report.repair_text() == "The extractor passed the contract battery."
 
 
+def _path_values(*replicates: list[float]) -> dict[str, dict[str, float]]:
+    """Probe values of key ``f``: one list per replicate, ordered as ``WRAP_OFFSETS``."""
+    by_seed = dict(zip(WRAP_SEEDS, replicates, strict=True))
+    return {name: {"f": by_seed[seed][WRAP_OFFSETS.index(offset)]} for name, seed, offset in WRAP_PROBES}
+
+
 def test_wraparound_rule_spares_thresholds_and_v_shapes() -> None:
-    names = ["wrap_e_r_minus_g_60", "wrap_a_r_minus_g_1", "wrap_b_r_minus_g_-1", "wrap_f_r_minus_g_-60"]
+    def values(f) -> dict[str, dict[str, float]]:
+        path = [float(f(d)) for d in WRAP_OFFSETS]
+        return _path_values(path, path)
 
-    def values(seq: list[float]) -> dict[str, dict[str, float]]:
-        return {n: {"f": v} for n, v in zip(names, seq, strict=True)}
+    assert WRAP_OFFSETS == (60, 3, 2, 1, -1, -2, -3, -60)
+    assert wraparound_failures(values(lambda d: d % 256))  # uint8 r - g
+    assert wraparound_failures(values(lambda d: d % 256))[0].check == "uint8_wraparound"
+    assert wraparound_failures(values(lambda d: (-d) % 256))  # uint8 g - r
+    assert wraparound_failures(values(lambda d: np.log1p(d % 256)))  # a compressed wrap
+    assert not wraparound_failures(values(lambda d: d))  # float r - g
+    assert not wraparound_failures(values(lambda d: float(d > 0)))  # fraction of R > G pixels
+    assert not wraparound_failures(values(abs))  # |r - g|
+    assert not wraparound_failures(values(lambda d: float(abs(d) <= 1)))  # spike detector of R == G
+    assert not wraparound_failures(values(lambda d: np.sign(d) * np.sqrt(abs(d))))  # steep but monotone
 
-    assert wraparound_failures(values([60, 1, 255, 196]))  # uint8 r - g
-    assert wraparound_failures(values([60, 1, 255, 196]))[0].check == "uint8_wraparound"
-    assert not wraparound_failures(values([60, 1, -1, -60]))  # float r - g
-    assert not wraparound_failures(values([1, 1, 0, 0]))  # fraction of R > G pixels
-    assert not wraparound_failures(values([60, 1, 1, 60]))  # |r - g|
-    assert not wraparound_failures(values([0, 1, 1, 0]))  # spike detector of R == G
+
+def test_wraparound_needs_the_spike_on_both_textures() -> None:
+    wrapped = [float(d % 256) for d in WRAP_OFFSETS]
+    smooth = [float(d) for d in WRAP_OFFSETS]
+    assert wraparound_failures(_path_values(wrapped, wrapped))
+    assert not wraparound_failures(_path_values(wrapped, smooth))
+
+
+def test_wraparound_ignores_noise_at_the_scale_of_the_output() -> None:
+    """Pure noise paths (a texture statistic wobbling by 1e-4): the old 4-probe rule flagged ~22%."""
+    rng = np.random.default_rng(11)
+    flagged = old_rule = 0
+    for _ in range(2000):
+        a, b = (list(2.85 + 1e-4 * rng.standard_normal(len(WRAP_OFFSETS))) for _ in range(2))
+        flagged += bool(wraparound_failures(_path_values(a, b)))
+        fe, fa, fb, ff = (a[WRAP_OFFSETS.index(d)] for d in (60, 1, -1, -60))
+        old_rule += (fb < min(fe, ff) or fb > max(fe, ff)) and abs(fb - fa) > max(abs(fa - fe), abs(ff - fb))
+    assert old_rule > 200  # the issue's false alarm is real on this noise
+    assert flagged == 0
+
+
+def _probe_values(source: str) -> dict[str, dict[str, float]]:
+    probes = [item for item in battery_inputs() if item.name.startswith("wrap")]
+    values: dict[str, dict[str, float]] = {}
+    with ExtractorRunner(source) as runner:
+        for item in probes:
+            result = runner.run(item.image, item.mask)
+            assert result.ok, result.error
+            values[item.name] = result.features or {}
+    return values
+
+
+@pytest.mark.parametrize("name", sorted(WRAPPING))
+def test_real_wraparound_code_is_flagged(name: str) -> None:
+    failures = wraparound_failures(_probe_values(WRAPPING[name]))
+    assert [f.check for f in failures] == ["uint8_wraparound"]
+
+
+@pytest.mark.parametrize("name", sorted(SOUND))
+def test_sound_and_noisy_texture_code_is_not_flagged(name: str) -> None:
+    assert wraparound_failures(_probe_values(SOUND[name])) == []
+
+
+def test_lbp_entropy_false_alarm_is_gone_end_to_end() -> None:
+    """Issue 11: an LBP entropy on cv2 grey levels was refused as 'convert channels to float'."""
+    report = validate(SOUND["lbp_entropy_cv2_grey"], limits=Limits(per_image_seconds=3.0))
+    assert report.ok, report.repair_text()
 
 
 def test_report_properties_follow_the_first_failure() -> None:
@@ -100,3 +160,46 @@ def test_report_properties_follow_the_first_failure() -> None:
     assert report.error.startswith("[finite] on tiny_8x8 (line 7)")
     assert report.line == 7
     assert not report.ok
+
+
+ALLOWANCES = '''"""Rotation-averaged lesion redness (uses every issue-11 policy allowance).
+
+Criterion: test program. Measures: mean R - G (float) of the lesion after rotating the image by
+0, 90, 180 and 270 degrees about its centre with cv2.warpAffine. Empty mask: NaN.
+"""
+import cv2
+import numpy as np
+from skimage import transform
+
+
+def extract(image, mask):
+    if not mask.any():
+        return {"meanRedness": float("nan"), "Shift-X": float("nan")}
+    h, w = mask.shape
+    rgb = image.astype(np.float32)
+    m8 = mask.astype(np.uint8)
+    values = []
+    for _ in range(4):
+        angle = 90.0 * len(values)
+        rot = cv2.getRotationMatrix2D(((w - 1) / 2.0, (h - 1) / 2.0), angle, 1.0)
+        try:
+            turned = cv2.warpAffine(rgb, rot, (w, h), flags=cv2.INTER_NEAREST)
+            inside = cv2.warpAffine(m8, rot, (w, h), flags=cv2.INTER_NEAREST) > 0
+        except cv2.error:
+            turned, inside = rgb, mask
+        if not inside.any():
+            inside = mask
+            turned = rgb
+        values.append(float((turned[..., 0] - turned[..., 1])[inside].mean()))
+    shift = transform.AffineTransform(translation=(1.0, 0.0))
+    moved = transform.warp(m8.astype(float), shift.inverse, order=0)
+    _, spread = float(np.mean(values)), float(np.ptp(values))
+    return {"meanRedness": float(np.mean(values)), "Shift-X": float(moved.sum() - m8.sum()) + 0.0 * spread}
+'''
+
+
+def test_issue11_allowances_pass_the_battery() -> None:
+    """'_', except cv2.error, cv2.warpAffine/getRotationMatrix2D, skimage.transform, camelCase keys."""
+    report = validate(ALLOWANCES, limits=Limits(per_image_seconds=3.0))
+    assert report.ok, report.repair_text()
+    assert report.keys == ["mean_redness", "shift_x"]

@@ -60,7 +60,10 @@ def test_unsupported_array_dtype_is_refused() -> None:
     ({"a": "1"}, "float"),
     ({"a": True}, "float"),
     ({"a": [1.0]}, "float"),
-    ({"Bad Key": 1.0}, "snake_case"),
+    ({"\u0394E": 1.0}, "ASCII"),
+    ({"2d_area": 1.0}, "starting with a letter"),
+    ({"**": 1.0}, "starting with a letter"),
+    ({"deltaA": 1.0, "delta_a": 2.0}, "both become 'delta_a'"),
     ({"x" * 100: 1.0}, "at most"),
     ({f"k{i}": 1.0 for i in range(100)}, "limit"),
 ])
@@ -68,6 +71,13 @@ def test_host_validates_reply_features(features: object, reason: str) -> None:
     out, problem = transport.validate_features(features)
     assert out is None
     assert reason in problem
+
+
+@pytest.mark.parametrize("key", ["deltaA", "DeltaA", "delta-a", "Delta A", "DELTA_A", "delta_a"])
+def test_host_accepts_any_case_style_and_stores_snake_case(key: str) -> None:
+    out, problem = transport.validate_features({key: 1.5, "LBPEntropy": 2.0})
+    assert problem is None
+    assert out == {"delta_a": 1.5, "lbp_entropy": 2.0}
 
 
 def test_host_accepts_nan_and_ints() -> None:
