@@ -117,10 +117,10 @@ def test_invalid_save_is_refused_with_the_messages(studio_root: Path, client_fac
     client = client_factory(StudioConfig(root=studio_root, token=TOKEN))
     path = studio_root / "prompts/criteria/vss.yaml"
     before = path.read_text()
-    broken = before.replace("column: latent_central_delta_a", "column: latent_central_delta", 1)
+    broken = before.replace("column: latent_hb_excess", "column: latent_hb_exces", 1)
     answer = client.post("/api/criteria/vss/save", json={"text": broken, "base_sha256": _sha(before)})
     assert answer.status_code == 422
-    assert any("did you mean 'latent_central_delta_a'" in p for p in answer.json()["problems"])
+    assert any("did you mean 'latent_hb_excess'" in p for p in answer.json()["problems"])
     assert path.read_text() == before
 
 
