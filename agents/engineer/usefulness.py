@@ -102,11 +102,23 @@ def _render(index: int, settings: UsefulnessSettings) -> Any:
     return render_phantom(index, **kwargs)
 
 
+def _phantom_tag(settings: UsefulnessSettings) -> str:
+    """The phantom cache key (includes a hash of the rendering code): a renderer change re-renders."""
+    from scafe.data import phantoms
+
+    if "family" not in inspect.signature(phantoms.cache_key).parameters:
+        if settings.family != "a":
+            raise ScafeError(f"phantom family {settings.family!r} is not available in this version of "
+                             "scafe.data.phantoms (only family 'a'); use family='a'")
+        return str(phantoms.cache_key(settings.n, settings.seed, settings.size, settings.profile, 0.5))
+    extra = {"family": settings.family}
+    return str(phantoms.cache_key(settings.n, settings.seed, settings.size, settings.profile, 0.5, **extra))
+
+
 @lru_cache(maxsize=2)
 def training_set(settings: UsefulnessSettings) -> TrainingSet:
     """Render (or load from ``cache_dir()``) the training phantoms for ``settings``."""
-    tag = f"n{settings.n}-s{settings.seed}-px{settings.size}-{settings.profile}-{settings.family}"
-    path = cache_dir() / f"usefulness-train-{tag}.npz"
+    path = cache_dir() / f"usefulness-train-{_phantom_tag(settings)}.npz"
     if path.is_file():
         try:
             with np.load(path, allow_pickle=False) as data:
