@@ -50,3 +50,25 @@ def test_unknown_command_is_usage_error():
 def test_module_entry_point():
     out = subprocess.run([sys.executable, "-m", "scafe", "--version"], capture_output=True, text=True, check=True)
     assert __version__ in out.stdout
+
+
+HELP_TEXTS = [(path, command) for path, command in COMMANDS]
+
+
+@pytest.mark.parametrize(("path", "command"), HELP_TEXTS, ids=lambda v: " ".join(v) if isinstance(v, tuple) else "")
+def test_help_keeps_brackets_and_shows_no_bool_metavar(path, command, capsys):
+    assert main([*path, "--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())  # click re-wraps; compare word by word
+    assert "<bool>" not in text, f"'scafe {' '.join(path)} --help' shows <bool> on a flag"
+    for param in command.params:
+        help_text = " ".join((getattr(param, "help", None) or "").split())
+        for bracketed in __import__("re").findall(r"\[[^\]\s]+\]", help_text):
+            assert bracketed in text, f"{bracketed} of {param.opts} is missing from 'scafe {' '.join(path)} --help'"
+    assert "╭" not in text
+    assert "│" not in text
+
+
+def test_help_keeps_the_llm_table_name_in_a_pipe():
+    out = subprocess.run([sys.executable, "-m", "scafe", "generate", "--help"], capture_output=True, text=True,
+                         env={**__import__("os").environ, "COLUMNS": "200"}, check=True).stdout
+    assert "[llm]" in out

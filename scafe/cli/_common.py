@@ -1,29 +1,42 @@
-"""Shared CLI plumbing: one console, error-to-exit-code mapping, progress bars."""
+"""Shared CLI plumbing: the consoles, error-to-exit-code mapping, progress, output formats.
+
+Exit codes (the README's table; ``tests/test_cli_exit_codes.py`` walks them):
+0 = success, 1 = failure (a check failed, an error in the data or the library),
+2 = usage or configuration error, 3 = partial success (some rows/items skipped or failed,
+written down), 130 = interrupted.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
+
+from scafe.cli import _progress
+from scafe.cli._output import (  # noqa: F401 - re-exported for the cmd_* modules
+    FORMAT_HELP,
+    JSON_HELP,
+    ScafeConsole,
+    emit,
+    format_option,
+    json_option,
+    plain_layout,
+    resolve_format,
+    to_csv,
+    to_json,
 )
 
-console = Console(stderr=True)
-stdout = Console()
+console: Console = ScafeConsole(stderr=True)
+stdout: Console = ScafeConsole()
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
 EXIT_PARTIAL = 3
+EXIT_INTERRUPTED = 130
 
 T = TypeVar("T")
 
@@ -54,34 +67,17 @@ def run_guarded(app: typer.Typer, argv: list[str]) -> int:
         return int(getattr(exc, "exit_code", EXIT_FAILURE))
     except KeyboardInterrupt:
         console.print("[yellow]interrupted[/yellow]")
-        return 130
+        return EXIT_INTERRUPTED
     return EXIT_OK
 
 
-def progress_bar(transient: bool = False) -> Progress:
-    """A rich progress bar with count, elapsed and remaining time (on stderr)."""
-    return Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        console=console,
-        transient=transient,
-        disable=not console.is_terminal and not _force_progress(),
-    )
-
-
-def _force_progress() -> bool:
-    import os
-
-    return os.environ.get("SCAFE_PROGRESS", "") == "1"
+def progress_bar(transient: bool = False) -> Any:
+    """Progress on stderr: a live bar on a terminal, plain lines in logs (``SCAFE_PROGRESS``)."""
+    return _progress.progress_bar(console, transient=transient)
 
 
 def track(items: Iterable[T], description: str, total: int | None = None) -> Iterator[T]:
-    """Iterate with a progress bar."""
+    """Iterate with progress."""
     with progress_bar() as bar:
         task = bar.add_task(description, total=total)
-        for item in items:
-            yield item
-            bar.advance(task)
+        yield from _progress.iterate(items, bar, task)

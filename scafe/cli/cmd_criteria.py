@@ -9,7 +9,7 @@ from pathlib import Path
 
 import typer
 
-from scafe.cli._common import EXIT_FAILURE, console, stdout
+from scafe.cli._common import EXIT_FAILURE, console, emit, format_option, resolve_format, stdout
 
 criteria_app = typer.Typer(
     help="Clinical criteria files (prompts/criteria/*.yaml): list items, check files and templates.",
@@ -23,11 +23,11 @@ ROOT_HELP = "Project root holding prompts/criteria (default: SCAFE_ROOT, else fo
 def list_criteria(
     root: Path | None = typer.Option(None, "--root", help=ROOT_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+    fmt: str = format_option(),
 ) -> None:
     """List every criteria item: scale/item, name, whether a photo shows it, its ground truth, and
     the active library extractors validated against that ground truth (observable items that no
     active extractor measures are named below the table)."""
-    import json
 
     from rich.table import Table
 
@@ -36,7 +36,8 @@ def list_criteria(
 
     files = all_criteria(project_root(root))
     measured_by = _active_extractors_by_column(project_root(root))
-    if as_json:
+    fmt = resolve_format(fmt, as_json)
+    if fmt != "table":
         rows = [
             {"ref": f"{c.scale}/{i.id}", "name": i.name, "observable_in_photo": i.observable_in_photo,
              "ground_truth": i.ground_truth.model_dump() if i.ground_truth else None,
@@ -44,7 +45,8 @@ def list_criteria(
              "measured_by": measured_by.get(i.ground_truth.column, []) if i.ground_truth else []}
             for c in files for i in c.items
         ]  # fmt: skip
-        typer.echo(json.dumps(rows, indent=2))
+        emit(fmt, rows, columns=["ref", "name", "observable_in_photo", "ground_truth", "orientation_free",
+                                 "measured_by", "file", "file_sha256"])
         return
     table = Table(title="Criteria items")
     table.add_column("scale/item", no_wrap=True)

@@ -6,7 +6,15 @@ from pathlib import Path
 
 import typer
 
-from scafe.cli._common import EXIT_FAILURE, console, progress_bar, stdout
+from scafe.cli._common import (
+    EXIT_FAILURE,
+    console,
+    emit,
+    format_option,
+    progress_bar,
+    resolve_format,
+    stdout,
+)
 
 library_app = typer.Typer(
     help="The versioned feature library (feature_library/library.json): list, show, diff, status, verify, add.",
@@ -42,18 +50,18 @@ def list_entries(
     as_json: bool = typer.Option(False, "--json", help="Print the entries as JSON (with the library version id)."),
     active_only: bool = typer.Option(False, "--active", help="Only active versions."),
     library: Path | None = typer.Option(None, "--library", help=LIB_HELP),
+    fmt: str = format_option(),
 ) -> None:
     """List every extractor version: status, origin, criterion and output keys (dates: --json or show)."""
-    import json
-
     from rich.table import Table
 
     lib = _open(library)
     entries = lib.active() if active_only else lib.entries()
-    if as_json:
-        payload = {"path": str(lib.path), "version_id": lib.version_id,
-                   "entries": [e.model_dump(mode="json") for e in entries]}  # fmt: skip
-        typer.echo(json.dumps(payload, indent=2))
+    fmt = resolve_format(fmt, as_json)
+    if fmt != "table":
+        rows = [e.model_dump(mode="json") for e in entries]
+        payload = {"path": str(lib.path), "version_id": lib.version_id, "entries": rows}
+        emit(fmt, [{"label": e.label, **row} for e, row in zip(entries, rows, strict=True)], payload=payload)
         return
     table = Table(title=f"Feature library {lib.version_id} ({len(lib.active())} active / {len(lib.entries())} versions)")
     for column in ("extractor", "status", "origin"):
@@ -102,16 +110,16 @@ def diff(
 def status(
     as_json: bool = typer.Option(False, "--json", help="Print the rows as JSON."),
     library: Path | None = typer.Option(None, "--library", help=LIB_HELP),
+    fmt: str = format_option(),
 ) -> None:
     """State of every version: active, deprecated, stale (criteria file edited since), modified, missing file."""
-    import json
-
     from rich.table import Table
 
     lib = _open(library)
     rows = lib.status()
-    if as_json:
-        typer.echo(json.dumps([r.to_dict() for r in rows], indent=2))
+    fmt = resolve_format(fmt, as_json)
+    if fmt != "table":
+        emit(fmt, [r.to_dict() for r in rows])
         return
     colours = {"active": "green", "deprecated": "dim", "stale": "yellow", "modified": "red", "missing file": "red"}
     table = Table(title=f"Library status ({lib.path})")

@@ -6,7 +6,15 @@ from pathlib import Path
 
 import typer
 
-from scafe.cli._common import EXIT_PARTIAL, console, stdout
+from scafe.cli._common import (
+    EXIT_PARTIAL,
+    console,
+    emit,
+    format_option,
+    json_option,
+    resolve_format,
+    stdout,
+)
 from scafe.textsafe import safe_text
 
 
@@ -43,6 +51,23 @@ def load_features(data: Path | None, features: Path | None, *, progress: bool = 
     from scafe.extraction import extract
 
     return extract(data, progress=progress)
+
+
+def _number(value: object) -> float | None:
+    """A float for JSON/CSV (NaN -> None)."""
+    import math
+
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(number) else number
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    return safe_text(value) if isinstance(value, str) else f"{value:.4g}"
 
 
 def register(app: typer.Typer) -> None:
@@ -131,28 +156,48 @@ def register(app: typer.Typer) -> None:
         features: Path = typer.Option(None, "--features", "-f", help="Or: a feature table CSV."),
         item: str = typer.Option(None, "--item", help="Compare only on one criterion item, e.g. jsw/rim_erythema."),
         k: int = typer.Option(5, "-k", help="How many neighbours."),
+        as_json: bool = json_option(),
+        fmt: str = format_option(),
     ) -> None:
         """Nearest cases by robustly standardised library features, overall or for one criterion item."""
         from rich.table import Table
 
         from scafe.similar import nearest_cases
 
+        fmt = resolve_format(fmt, as_json)
         table = load_features(data, features)
         labels = read_labels(data) if data is not None else None
         near = nearest_cases(table.frame, case_id, k=k, item=item, feature_meta=table.meta.get("features", {}),
                              labels=labels)
-        view = Table(title=f"Cases nearest to {case_id}" + (f" on {item}" if item else ""))
-        view.add_column("id")
-        for col in near.columns:
-            view.add_column(col, justify="right" if col != "label" else "left")
+        shown = [c for c in near.columns if c not in ("label", "distance", "shared")]
         query = table.frame.loc[case_id]
-        view.add_row(f"[bold]{case_id}[/bold] (query)",
-                     *[("" if col in ("distance", "shared") else
-                        (str(labels.get(case_id, "")) if col == "label" and labels is not None else f"{query[col]:.4g}"))
-                       for col in near.columns])
+        rows = [{"id": case_id, "role": "query", "label": None if labels is None else labels.get(case_id),
+                 "distance": None, "shared": None, **{c: _number(query[c]) for c in shown}}]
         for cid, row in near.iterrows():
-            view.add_row(str(cid), *[v if isinstance(v, str) else f"{v:.4g}" for v in row.to_list()])
+            rows.append({"id": str(cid), "role": "neighbour", "label": row.get("label"),
+                         "distance": _number(row["distance"]), "shared": int(row["shared"]),
+                         **{c: _number(row[c]) for c in shown}})
+        if labels is None:
+            for row in rows:
+                row.pop("label")
+        if fmt != "table":
+            emit(fmt, rows, payload={"query": case_id, "item": item, "cases": rows})
+            return
+        title = f"Cases nearest to {safe_text(case_id)}" + (f" on {safe_text(item)}" if item else "")
+        view = Table(title=title)
+        head = ["id", *(["label"] if labels is not None else []), "distance", "shared"]
+        for col in head:
+            view.add_column(col, justify="left" if col in ("id", "label") else "right")
+        for row in rows:
+            view.add_row(*[_cell(row[c]) + (" (query)" if c == "id" and row["role"] == "query" else "") for c in head])
         stdout.print(view)
+        values = Table(title="Feature values (query first)")
+        values.add_column("feature")
+        for row in rows:
+            values.add_column(safe_text(row["id"]), justify="right")
+        for col in shown:
+            values.add_row(safe_text(col), *[_cell(row[col]) for row in rows])
+        stdout.print(values)
 
     @app.command("evaluate")
     def evaluate_cmd(

@@ -251,17 +251,36 @@ def test_submodule_reached_only_at_run_time_is_built_in_the_child() -> None:
     assert result.features == {"edge_mean": float(filters.sobel(color.rgb2gray(image)).mean())}
 
 
+def _burner(rounds: int) -> str:
+    return ('"""CPU burner."""\nimport numpy as np\n\n\ndef extract(image, mask):\n'
+            f'    total = 0.0\n    for i in range({rounds}):\n'
+            '        total = total + float(np.sort(np.arange(200000.0)[::-1])[0])\n'
+            '    return {"total": total}\n')
+
+
 def test_long_runs_recycle_the_child_before_its_cpu_budget() -> None:
-    # each call burns ~0.2 s of CPU; the budget is 1 s, so without recycling the 6th call dies
-    source = ('"""CPU burner."""\nimport numpy as np\n\n\ndef extract(image, mask):\n'
-              '    total = 0.0\n    for i in range(40):\n'
-              '        total = total + float(np.sort(np.arange(200000.0)[::-1])[0])\n'
-              '    return {"total": total}\n')
+    # The runner recycles its child once the child has used half its CPU budget (1 s here), which
+    # is safe while one call costs well under half the budget. The burner is calibrated on this
+    # machine to ~0.08 s of CPU per call (a 5x slowdown under load still fits), then called until
+    # the children have burnt 2.5 s in total as measured by the runner: a child that is never
+    # recycled hits its RLIMIT_CPU on the way (a failed call, one pid), whatever the CPU speed.
     image, mask = small_pair()
+    with ExtractorRunner(_burner(8), limits=Limits(total_seconds=60.0, per_image_seconds=60.0)) as probe:
+        costs = []
+        for _ in range(3):
+            assert probe.run(image, mask).ok
+            assert probe.last_child_cpu_seconds is not None
+            costs.append(probe.last_child_cpu_seconds / 8)
+    rounds = max(1, round(0.08 / max(sorted(costs)[1], 1e-4)))
     pids = set()
-    with ExtractorRunner(source, limits=Limits(total_seconds=1.0, per_image_seconds=20.0)) as runner:
-        for _ in range(8):
+    burnt, calls = 0.0, 0
+    with ExtractorRunner(_burner(rounds), limits=Limits(total_seconds=1.0, per_image_seconds=20.0)) as runner:
+        while burnt < 2.5:
             result = runner.run(image, mask)
-            assert result.ok, result
+            assert result.ok, (rounds, calls, burnt, result)
+            assert runner.last_child_cpu_seconds is not None
+            burnt += runner.last_child_cpu_seconds
             pids.add(runner._pid)
+            calls += 1
+            assert calls < 2000, f"{calls} calls burnt only {burnt:.3f} s of CPU"
     assert len(pids) >= 2
