@@ -154,10 +154,10 @@ def run_extractor(source: str, data: TrainingSet) -> pd.DataFrame:
 
 
 def active_identity(library: Any, settings: UsefulnessSettings) -> str:
-    """Digest of the active set (names, versions, source hashes) and the phantom settings."""
+    """Digest of the active set (names, versions, source hashes), the settings and the renderer code."""
     active = sorted(library.active(), key=lambda e: (e.name, e.version))
     identity = "|".join(f"{e.name}:{e.version}:{e.sha256}" for e in active)
-    return hashlib.sha256(f"{identity}|{settings}".encode()).hexdigest()[:20]
+    return hashlib.sha256(f"{identity}|{settings}|{_phantom_tag(settings)}".encode()).hexdigest()[:20]
 
 
 def active_features(library: Any, settings: UsefulnessSettings) -> pd.DataFrame:
