@@ -24,6 +24,7 @@ def phantoms(
     keloid_fraction: float = typer.Option(0.5, "--keloid-fraction", min=0.0, max=1.0, help="Probability that a phantom is a keloid."),
     contact_sheet: bool = typer.Option(False, "--contact-sheet", help="Also write OUT/contact_sheet.png, a grid with mask outlines."),
     workers: int | None = typer.Option(None, "--workers", "-w", min=1, help="Worker processes (default: all cores)."),
+    family: str = typer.Option("a", "--family", help="Phantom family: 'a' (procedural) or 'b' (independent renderer); see docs/PHANTOMS.md."),
 ) -> None:
     """Render synthetic skin photographs with a keloid or hypertrophic scar, masks and ground truth."""
     import time
@@ -36,7 +37,7 @@ def phantoms(
         task = bar.add_task("rendering phantoms", total=n)
         manifest = generate_phantoms(
             out, n=n, seed=seed, size=size, profile=profile, keloid_fraction=keloid_fraction,
-            workers=workers, contact_sheet=contact_sheet,
+            family=family, workers=workers, contact_sheet=contact_sheet,
             progress=lambda done, total: bar.update(task, completed=done),
         )
     seconds = time.perf_counter() - start
@@ -48,7 +49,7 @@ def phantoms(
     n_distractors = sum(len([p for p in r["distractors"].split(";") if p]) for r in rows)
     stdout.print(
         f"Wrote {len(rows)} phantoms ({labels['keloid']} keloid, {labels['hypertrophic']} hypertrophic), "
-        f"{size}x{size} px, profile {profile}, seed {seed}, {n_distractors} distractor masks, "
+        f"{size}x{size} px, family {family}, profile {profile}, seed {seed}, {n_distractors} distractor masks, "
         f"in {seconds:.1f} s ({len(rows) / seconds:.1f}/s)."
     )
     stdout.print(f"manifest: {manifest}")

@@ -11,41 +11,42 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from scafe.errors import UsageError
+from scafe.data.phantom_format import PROFILES, check_profile
 
 LABELS = ("keloid", "hypertrophic")
-PROFILES = ("default", "hard")
+__all__ = ["CLASS_RANGES", "LABELS", "NUISANCE_RANGES", "PROFILES", "LesionParams", "SceneParams",
+           "check_profile", "sample_lesion", "sample_scene"]
 KELOID_SHAPES = ("ovoid", "dumbbell", "nodular")
 
 # (low, high) per class. Units: ratio, count, fraction of equivalent radius, mm, a* units, /cm^2.
 CLASS_RANGES: dict[str, dict[str, tuple[float, float]]] = {
     "hypertrophic": {
-        "extension_ratio": (0.85, 1.15),
-        "pseudopod_count": (0, 1),
-        "pseudopod_length": (0.10, 0.30),
-        "solidity": (0.88, 0.98),
-        "height_mm": (0.5, 4.0),
-        "gloss": (0.03, 0.25),
+        "extension_ratio": (0.9, 1.9),  # log-uniform; irregular hypertrophic scars spread a little
+        "pseudopod_count": (0, 2),  # P(0, 1, 2) = 0.6, 0.3, 0.1: a stray lobe is not rare
+        "pseudopod_length": (0.10, 0.35),
+        "solidity": (0.78, 0.97),
+        "height_mm": (0.5, 5.0),
+        "gloss": (0.03, 0.40),
         "central_delta_a": (2.0, 15.0),
-        "rim_delta_a": (0.0, 3.0),
+        "rim_delta_a": (0.0, 5.0),
         "rim_width_mm": (1.0, 5.0),
-        "melanin_scale": (0.7, 1.3),
-        "telangiectasia_density": (0.0, 2.0),
-        "relief": (0.05, 0.40),
+        "melanin_scale": (0.65, 1.35),
+        "telangiectasia_density": (0.0, 3.0),
+        "relief": (0.01, 0.12),  # RMS height of the surface bumps, mm
     },
     "keloid": {
-        "extension_ratio": (1.2, 4.0),
-        "pseudopod_count": (1, 8),
-        "pseudopod_length": (0.10, 0.60),
-        "solidity": (0.60, 0.90),
-        "height_mm": (2.0, 10.0),
-        "gloss": (0.15, 0.60),
+        "extension_ratio": (1.05, 3.0),  # log-uniform; early keloids are barely past the wound
+        "pseudopod_count": (0, 4),
+        "pseudopod_length": (0.10, 0.55),
+        "solidity": (0.66, 0.94),
+        "height_mm": (1.0, 7.0),
+        "gloss": (0.10, 0.55),
         "central_delta_a": (2.0, 15.0),
-        "rim_delta_a": (2.0, 10.0),
+        "rim_delta_a": (1.0, 8.0),
         "rim_width_mm": (1.0, 5.0),
-        "melanin_scale": (0.9, 1.8),
+        "melanin_scale": (0.8, 1.7),
         "telangiectasia_density": (0.0, 5.0),
-        "relief": (0.0, 0.25),
+        "relief": (0.0, 0.08),
     },
 }
 
@@ -137,12 +138,6 @@ class SceneParams:
     wound_aspect: float  # wound length / width, 3-15 (CLINICAL.md; class-independent)
 
 
-def check_profile(profile: str) -> None:
-    """Raise ``UsageError`` unless ``profile`` is one of ``PROFILES``."""
-    if profile not in PROFILES:
-        raise UsageError(f"Unknown phantom profile {profile!r}; use one of {', '.join(PROFILES)}.")
-
-
 def _u(rng: np.random.Generator, bounds: tuple[float, float]) -> float:
     return float(rng.uniform(bounds[0], bounds[1]))
 
@@ -153,12 +148,11 @@ def sample_lesion(rng: np.random.Generator, label: str) -> LesionParams:
     if label == "keloid":
         shape = str(rng.choice(KELOID_SHAPES))
         count = int(rng.integers(int(r["pseudopod_count"][0]), int(r["pseudopod_count"][1]) + 1))
-        # extension is log-uniform: doubling is as likely as going from 1.2 to 2.4
-        ext = float(np.exp(rng.uniform(np.log(r["extension_ratio"][0]), np.log(r["extension_ratio"][1]))))
     else:
         shape = "band"
-        count = int(rng.random() < 0.3)
-        ext = _u(rng, r["extension_ratio"])
+        count = int(np.searchsorted([0.6, 0.9], rng.random()))
+    # extension is log-uniform: doubling is as likely as going from 1.2 to 2.4
+    ext = float(np.exp(rng.uniform(np.log(r["extension_ratio"][0]), np.log(r["extension_ratio"][1]))))
     lengths = tuple(_u(rng, r["pseudopod_length"]) for _ in range(count))
     return LesionParams(
         label=label,

@@ -30,6 +30,10 @@ from scafe.data.distractors import add_distractors
 from scafe.data.geometry import Lesion, Wound, build_lesion, measure
 from scafe.data.params import LesionParams, SceneParams
 
+RELIEF_SCALE_MM = 0.45  # correlation length of the scar's surface bumps (nodular collagen), mm
+RELIEF_EDGE_MM = 0.5  # the bumps fade in over the outer 0.5 mm of the scar
+PORE_DEPTH_MM = 0.05  # skin micro-relief rendered as height: pores are pits ...
+CREASE_DEPTH_MM = 0.04  # ... and the crease network grooves (times the skin-texture nuisance)
 AMBIENT = 0.30
 WRAP = 0.5  # subsurface-scattering wrap term of the diffuse shading
 SKIN_GLOSS = 0.03
@@ -66,11 +70,16 @@ def camera_frame(size: int, scene: SceneParams, offset: np.ndarray) -> tuple[np.
 
 def _height_map(
     rng: np.random.Generator, mask: np.ndarray, depth: np.ndarray, lesion: LesionParams, ppm: float
-) -> np.ndarray:
-    """Height in mm: a blurred mask (no medial-axis creases) shaped per class, plus relief."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """Height in mm of the scar (a blurred mask shaped per class) and its fine relief (mm).
+
+    The relief is Gaussian-correlated bumps of ``RELIEF_SCALE_MM`` with RMS height
+    ``lesion.relief`` across the whole scar surface (top and walls alike), easing to 0 over the
+    outer ``RELIEF_EDGE_MM`` so the outline stays where the mask says.
+    """
     d_max = float(depth.max())  # mm, the half-width of the lesion's widest part
     if d_max <= 0 or not mask.any():
-        return np.zeros(mask.shape)
+        return np.zeros(mask.shape), np.zeros(mask.shape)
     if lesion.label == "hypertrophic":  # a rounded dome along the band
         sigma, gain = rng.uniform(0.5, 0.8) * d_max * ppm, 1.0
     else:  # keloid: steep sides and a plateau that overhangs its base
@@ -81,9 +90,10 @@ def _height_map(
     top = max(float(blurred.max()), 0.51)
     profile = np.clip(gain * (blurred - 0.5) / (top - 0.5), 0, 1) * mask
     profile = 0.5 - 0.5 * np.cos(np.pi * profile)  # smooth shoulder at the top and the foot
-    relief = texture.smooth_noise(rng, mask.shape, max(1.2 * ppm, 1.0)) * lesion.relief
-    h = lesion.height_mm * profile + relief * profile
-    return texture.blur(h, 0.8).astype(np.float64)
+    envelope = np.clip(depth / RELIEF_EDGE_MM, 0, 1) * mask
+    relief = texture.smooth_noise(rng, mask.shape, max(RELIEF_SCALE_MM * ppm, 0.8)) * lesion.relief * envelope
+    h = texture.blur(lesion.height_mm * profile, 0.8).astype(np.float64)
+    return h, relief.astype(np.float64)
 
 
 def _shading(
@@ -206,6 +216,9 @@ def render_scene(rng: np.random.Generator, lesion: LesionParams, scene: ScenePar
     # ground-truth colour difference: clean maps, neutral light, no shading or nuisance
     clean_mel = mel_s + (mel_l - mel_s) * w_lesion[mask]
     clean_hb = hb_s + dhb_c * w_lesion[mask] + VESSEL_HB * vessels[mask]
+    # haemoglobin excess over the surrounding skin in optical density (green band, SIGMA_HB = 1)
+    excess = (dhb_c * w_lesion * mottling + VESSEL_HB * vessels)[mask] * optics.SIGMA_HB[1]
+    measured["hb_excess"] = max(float(excess.mean()), 0.0) if mask.any() else 0.0
     delta_e = (
         optics.delta_e(optics.lab_of(clean_mel, clean_hb).mean(0), optics.lab_of(mel_s, hb_s)[0])
         if mask.any() else float("nan")
@@ -216,15 +229,19 @@ def render_scene(rng: np.random.Generator, lesion: LesionParams, scene: ScenePar
     height = min(lesion.height_mm, MAX_HEIGHT_PER_HALF_WIDTH * measured["max_depth_mm"])
     measured["height_mm"] = height
     lesion = replace(lesion, height_mm=height)
-    h = _height_map(rng, mask, depth, lesion, ppm)
+    h, relief = _height_map(rng, mask, depth, lesion, ppm)
+    measured["relief_rms_mm"] = float(np.sqrt(np.mean(relief[mask] ** 2))) if mask.any() else 0.0
+    # pores and skin creases are height too (pits and grooves), so the light shades the skin's
+    # micro-relief as it shades the scar's bumps; scar tissue has neither (its collagen is laid
+    # down without them)
+    pore_map = texture.pores(rng, shp, ppm, 0.6 * tex)
+    lines = texture.skin_lines(rng, shp, ppm)
+    micro = (PORE_DEPTH_MM * pore_map + CREASE_DEPTH_MM * tex * lines) * (1 - w_lesion)
     # the stretched, raised part of the scar is what shines; its flat fringes shine like skin
     raised = np.clip(h / max(0.3 * lesion.height_mm, 1e-6), 0, 1)
     gloss = SKIN_GLOSS + (lesion.gloss - SKIN_GLOSS) * w_lesion * raised
-    diffuse, spec = _shading(h, gloss, scene)
-    # pores and skin creases; scar tissue has neither (its collagen is laid down without them)
-    pore_map = texture.pores(rng, shp, ppm, 0.6 * tex)
-    lines = texture.skin_lines(rng, shp, ppm)
-    diffuse = diffuse * (1 - (0.35 * pore_map + 0.06 * tex * lines) * (1 - w_lesion))
+    diffuse, spec = _shading(h + relief - micro, gloss, scene)
+    diffuse = diffuse * (1 - 0.15 * pore_map * (1 - w_lesion))  # pores are a little darker inside too
 
     keep_out = field < lesion.rim_width_mm + 2.0
     layers = add_distractors(rng, scene.n_distractors, keep_out, ppm)
