@@ -98,7 +98,9 @@ def test_form_edit_keeps_comments_and_save_writes_atomically(studio_root: Path, 
     assert comments
     form = client.post("/api/criteria/vss/form", json={"text": before, "item": "vascularity", "fields": {
         "definition": "Blood vessels seen as redness of the scar against the surrounding skin.",
-        "anchors": {"1": "pink (light red)"}}}).json()
+        "anchors": {"1": "pink (light red)"}, "observable_in_photo": True,
+        "ground_truth": {"column": "latent_central_delta_a", "direction": "+", "min_rho": "0.5",
+                         "max_nuisance_rho": "0.3"}}}).json()  # the whole form, as the page sends it
     text = form["text"]
     saved = client.post("/api/criteria/vss/save", json={"text": text, "base_sha256": _sha(before)})
     assert saved.status_code == 200, saved.text
