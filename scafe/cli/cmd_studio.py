@@ -37,7 +37,9 @@ def studio(
         raise UsageError(f"--data {str(data)!r} does not exist; pass a dataset folder or its manifest CSV.")
     address = host or "127.0.0.1"
     if host is not None and host not in ("127.0.0.1", "localhost", "::1"):
-        console.print(f"[yellow]warning:[/yellow] serving on {host!r}: anyone who can reach this machine and "
+        from scafe.textsafe import escape_markup
+
+        console.print(f"[yellow]warning:[/yellow] serving on {escape_markup(repr(host))}: anyone who can reach this machine and "
                       "learns the token can read and edit your criteria and grades. Prefer the default "
                       "127.0.0.1 (or an SSH tunnel).", highlight=False)
     config = StudioConfig(root=root, data=data, model=model, read_only=read_only,

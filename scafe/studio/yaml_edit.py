@@ -157,6 +157,8 @@ def _set_anchors(target: Any, anchors: dict[str, Any]) -> None:
 
 
 def _set_ground_truth(target: Any, values: dict[str, Any]) -> None:
+    from scafe.criteria import GroundTruth
+
     gt = target.get("ground_truth")
     if gt is None:
         return
@@ -166,9 +168,13 @@ def _set_ground_truth(target: Any, values: dict[str, Any]) -> None:
             continue
         if key in ("min_rho", "max_nuisance_rho"):
             try:
-                gt[key] = float(raw)
+                value: Any = float(raw)
             except (TypeError, ValueError):
-                gt[key] = raw  # validation names the bad value
+                value = raw  # validation names the bad value
+            if key not in gt and value == GroundTruth.model_fields[key].default:
+                continue  # the form shows the default; writing it out would be a change nobody made
+            if gt.get(key) != value:
+                gt[key] = value
         else:
             gt[key] = str(raw)
 

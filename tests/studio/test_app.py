@@ -8,6 +8,7 @@ import hashlib
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -97,7 +98,9 @@ def test_form_edit_keeps_comments_and_save_writes_atomically(studio_root: Path, 
     assert comments
     form = client.post("/api/criteria/vss/form", json={"text": before, "item": "vascularity", "fields": {
         "definition": "Blood vessels seen as redness of the scar against the surrounding skin.",
-        "anchors": {"1": "pink (light red)"}}}).json()
+        "anchors": {"1": "pink (light red)"}, "observable_in_photo": True,
+        "ground_truth": {"column": "latent_central_delta_a", "direction": "+", "min_rho": "0.5",
+                         "max_nuisance_rho": "0.3"}}}).json()  # the whole form, as the page sends it
     text = form["text"]
     saved = client.post("/api/criteria/vss/save", json={"text": text, "base_sha256": _sha(before)})
     assert saved.status_code == 200, saved.text
@@ -217,7 +220,9 @@ def test_gallery_sorts_by_any_feature_and_case_shows_percentiles(phantom_data: P
     assert positions == sorted(positions)
     case = order[0]
     page = client.get(f"/cases/{case}").text
-    assert "100" in page  # the highest value is at the 100th percentile
+    row = page[page.index(f'<a href="/cases?sort={column}">{column}</a>'):]
+    row = row[:row.index("</tr>")]
+    assert '<span class="pcttext">100</span>' in row  # the highest value is at the 100th percentile
     png = client.get(f"/img/case/{case}.png?s=160")
     assert png.headers["content-type"] == "image/png"
     assert png.content[:8] == b"\x89PNG\r\n\x1a\n"
@@ -315,3 +320,54 @@ def test_judge_page_shows_the_rule_reasoners_four_stages(phantom_data: Path, stu
         assert stage in html
     assert 'id="descriptors"' in html
     assert "solidity" in html
+
+
+def test_scatter_plots_the_criterion_tests_own_values(studio_root: Path, client_factory) -> None:
+    from scipy import stats
+
+    from scafe.criterion_tests import run_criterion_tests
+    from scafe.library import Library
+    from scafe.studio.figures import criterion_values
+
+    library = Library.open(studio_root / "feature_library", criteria_dir=studio_root / "prompts/criteria")
+    entry = library.get("vss_vascularity")
+    feature, truth, key, column, item = criterion_values(library, entry)
+    recorded = entry.validation["criterion"]
+    assert (key, column) == (recorded["output_key"], recorded["column"])
+    report = run_criterion_tests(library.source(entry), item, output_key=key)  # what verify runs today
+    ok = np.isfinite(feature) & np.isfinite(truth)
+    assert stats.spearmanr(feature[ok], truth[ok]).statistic == pytest.approx(report.rho, abs=1e-9)
+    client = client_factory(StudioConfig(root=studio_root, token=TOKEN))
+    png = client.get(f"/img/scatter/{entry.name}/{entry.version}.png")
+    assert png.headers["content-type"] == "image/png"
+    assert png.content[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_rerun_job_reports_progress_and_accept_reuses_its_reports(studio_root: Path, client_factory) -> None:
+    import time
+
+    client = client_factory(StudioConfig(root=studio_root, token=TOKEN))
+    path = studio_root / "prompts/criteria/vss.yaml"
+    path.write_text(path.read_text().replace("Presence of blood vessels", "Presence of visible blood vessels", 1))
+    states = {r.label: r.state for r in client.studio.status()}
+    assert states["vss_vascularity@v3"] == "stale"
+    job = client.post("/api/verify", json={"item": "vss/vascularity"}).json()
+    assert job["total"] == 2  # one active extractor: battery, then criterion tests
+    while job["state"] not in ("done", "failed"):
+        time.sleep(0.2)
+        job = client.get(f"/api/jobs/{job['id']}").json()
+    assert job["state"] == "done", job
+    (result,) = job["result"]["results"]
+    assert result["label"] == "vss_vascularity@v3"
+    assert result["ok"]
+    assert result["stale"]
+    accept = client.post("/api/refresh", json={"label": "vss_vascularity@v3"}).json()
+    while accept["state"] not in ("done", "failed"):
+        time.sleep(0.1)
+        accept = client.get(f"/api/jobs/{accept['id']}").json()
+    assert accept["state"] == "done", accept
+    assert accept["result"]["reused_reports"] is True
+    states = {r.label: r.state for r in client.studio.status()}
+    assert states["vss_vascularity@v3"] == "active"
+    history = client.studio.library().history[-1]
+    assert (history.action, history.name, history.version) == ("refresh", "vss_vascularity", 3)
