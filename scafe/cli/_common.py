@@ -103,6 +103,7 @@ def write_skipped(bad: Any, next_to: Any, name: str | None = None) -> Any:
     from pathlib import Path
 
     from scafe.data.dataset import write_bad_rows
+    from scafe.textsafe import safe_text
 
     if not bad:
         return None
@@ -114,7 +115,7 @@ def write_skipped(bad: Any, next_to: Any, name: str | None = None) -> Any:
     write_bad_rows(bad, path)
     rows = len({b.row for b in bad})
     console.print(f"[yellow]{rows} bad row(s) skipped[/yellow] (--skip-bad; {len(bad)} problem(s)), listed in "
-                  f"{escape(str(path))}", highlight=False)
+                  f"{safe_text(path)}", highlight=False)
     return path
 
 
