@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from agents.recording import Replayer
 from scafe.errors import ConfigError
 
-__all__ = ["LLMConfig", "SETUP_HELP"]
+__all__ = ["LLMConfig", "SETUP_HELP", "configured_api_key", "configured_endpoint"]
 
 SETUP_HELP = """No LLM endpoint is configured. Point scafe at any OpenAI-compatible server:
   OpenAI:     export OPENAI_API_KEY=sk-...  SCAFE_MODEL=gpt-4o-mini  (base URL defaults to https://api.openai.com/v1 when a key is set)
@@ -54,16 +54,28 @@ class LLMConfig(BaseModel):
     model: str
     temperature: float = Field(default=0.2, ge=0.0, le=2.0)
     max_tokens: int = Field(default=2048, gt=0, description="completion tokens per call")
-    timeout_s: float = Field(default=120.0, gt=0)
+    timeout_s: float = Field(default=120.0, gt=0, description="wall-clock limit of one HTTP request, reply included")
     max_retries: int = Field(default=4, ge=0, le=20)
     backoff_base_s: float = Field(default=1.0, ge=0)
     backoff_max_s: float = Field(default=30.0, ge=0)
-    retry_after_cap_s: float = Field(default=60.0, ge=0)
+    retry_after_cap_s: float = Field(default=60.0, ge=0, description="longest single wait a Retry-After may ask for")
+    retry_wait_total_s: float = Field(default=120.0, ge=0, description="total waiting between the retries of one call")
+    call_deadline_s: float | None = Field(default=None, gt=0, description="wall clock of one call, retries included "
+                                          "(default: (max_retries + 1) * timeout_s + retry_wait_total_s)")
+    run_deadline_s: float | None = Field(default=None, gt=0, description="wall clock of all calls of this client")
+    max_reply_bytes: int = Field(default=4 * 1024 * 1024, gt=0, description="larger HTTP bodies are refused")
     concurrency: int = Field(default=4, ge=1)
     max_calls: int | None = Field(default=None, ge=1)
     max_total_tokens: int | None = Field(default=None, ge=1)
     record: Path | None = None
     replay: Path | None = None
+
+    @property
+    def call_deadline(self) -> float:
+        """Seconds one :meth:`LLMClient.chat` may take, retries and waits included."""
+        if self.call_deadline_s is not None:
+            return self.call_deadline_s
+        return (self.max_retries + 1) * self.timeout_s + self.retry_wait_total_s
 
     @property
     def provider(self) -> str:
@@ -139,6 +151,26 @@ class LLMConfig(BaseModel):
             return cls(**settings)
         except ValidationError as exc:
             raise ConfigError(f"Invalid LLM configuration: {exc}") from exc
+
+
+def configured_endpoint(base_url: str | None = None, *, config_file: str | os.PathLike[str] | None = None
+                        ) -> tuple[str | None, str]:
+    """``(base URL, where it came from)`` from flags > environment > config file, or ``(None, "")``.
+
+    A stored run's URL is deliberately not part of this: ``generate --resume`` compares it with
+    the configured one instead of letting a ``run.json`` decide where the API key is sent.
+    """
+    if base_url:
+        return base_url, "--base-url"
+    if os.environ.get("OPENAI_BASE_URL"):
+        return os.environ["OPENAI_BASE_URL"], "OPENAI_BASE_URL"
+    from_file = _read_config_file(config_file).get("base_url")
+    return (str(from_file), "the config file") if from_file else (None, "")
+
+
+def configured_api_key(api_key: str | None = None, *, config_file: str | os.PathLike[str] | None = None) -> str | None:
+    """The API key from flags > environment > config file, if any."""
+    return api_key or os.environ.get("OPENAI_API_KEY") or _read_config_file(config_file).get("api_key") or None
 
 
 def _read_config_file(config_file: str | os.PathLike[str] | None) -> dict[str, Any]:

@@ -5,7 +5,13 @@ network: every request is hashed (``request_key``) and answered from the file. O
 exchange::
 
     {"key": "<sha256>", "request": {...canonical request...}, "reply": {"text": ..., "finish_reason": ...,
-     "prompt_tokens": ..., "completion_tokens": ..., "model": ...}}
+     "prompt_tokens": ..., "completion_tokens": ..., "model": ...}, "digest": "<sha256>"}
+
+``digest`` is the SHA-256 of the canonical JSON of ``{key, request, reply}``: a replay refuses a
+line whose digest does not match (a reply edited after recording is never presented as the
+recorded model's output), a line whose ``key`` is not the hash of its request, and a line without
+a digest (recorded before digests existed: re-record it). Secrets registered in
+``agents.redaction`` are masked before a line is written.
 
 The same request may legitimately occur several times in one run (e.g. a retried plan); replay
 answers the n-th occurrence of a key with the n-th recorded reply for it, and the last one after
@@ -21,9 +27,10 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from agents.redaction import redact_obj
 from scafe.errors import ConfigError, LLMError
 
-__all__ = ["ReplayMissError", "Recorder", "Replayer", "canonical_request", "request_key"]
+__all__ = ["ReplayMissError", "Recorder", "Replayer", "canonical_request", "exchange_digest", "request_key"]
 
 
 class ReplayMissError(LLMError):
@@ -43,6 +50,13 @@ def request_key(request: dict[str, Any]) -> str:
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
+def exchange_digest(key: str, request: dict[str, Any], reply: dict[str, Any]) -> str:
+    """``sha256`` of the canonical JSON of one exchange (what a cassette line's ``digest`` holds)."""
+    blob = json.dumps({"key": key, "request": request, "reply": reply}, sort_keys=True, separators=(",", ":"),
+                      ensure_ascii=False)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
 class Recorder:
     """Append exchanges to a JSONL file, one flushed line each (safe across threads)."""
 
@@ -52,8 +66,11 @@ class Recorder:
         self._lock = threading.Lock()
 
     def write(self, key: str, request: dict[str, Any], reply: dict[str, Any]) -> None:
-        """Append one exchange."""
-        line = json.dumps({"key": key, "request": request, "reply": reply}, sort_keys=True, ensure_ascii=False)
+        """Append one exchange (secrets masked, digest added)."""
+        request, reply = redact_obj(request), redact_obj(reply)
+        digest = exchange_digest(key, request, reply)
+        line = json.dumps({"key": key, "request": request, "reply": reply, "digest": digest}, sort_keys=True,
+                          ensure_ascii=False)
         with self._lock, self.path.open("a", encoding="utf-8") as handle:
             handle.write(line + "\n")
 
@@ -77,13 +94,24 @@ class Replayer:
                 continue
             try:
                 entry = json.loads(line)
-                self._replies[entry["key"]].append(entry["reply"])
-                self.models.add(entry["request"]["model"])
+                key, request, reply = entry["key"], entry["request"], entry["reply"]
+                model = request["model"]
+                digest = entry.get("digest")
             except (json.JSONDecodeError, KeyError, TypeError) as exc:
                 raise ConfigError(
                     f"Line {number} of the replay file {str(self.path)!r} is not a recorded exchange ({exc}); "
                     "use a file written by --record."
                 ) from exc
+            where = f"Line {number} of the replay file {str(self.path)!r}"
+            if not isinstance(digest, str):
+                raise ConfigError(f"{where} has no digest (recorded before digests existed, or hand-made); "
+                                  "re-record it with --record.")
+            if digest != exchange_digest(key, request, reply) or key != request_key(request):
+                raise ConfigError(f"{where} was edited after it was recorded (its digest does not match); "
+                                  "a replay must reproduce the recorded model's output, so it is refused. "
+                                  "Re-record it with --record.")
+            self._replies[key].append(reply)
+            self.models.add(model)
 
     def __len__(self) -> int:
         return sum(len(v) for v in self._replies.values())

@@ -8,7 +8,6 @@ without redoing finished items (accepted specs are never asked for again).
 
 from __future__ import annotations
 
-import re
 import sqlite3
 import time
 from collections.abc import Callable
@@ -16,10 +15,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from agents.engineer.runlog import RunLog, new_run_id
+from agents.engineer.runlog import RunLog, check_run_id, new_run_id
 from agents.engineer.state import EngineerContext
 from agents.engineer.usefulness import UsefulnessSettings
 from agents.llm import LLMClient
+from agents.redaction import redact_url
 from scafe.errors import UsageError
 
 OUTCOME_ORDER = ("accepted", "rejected", "plan_failed", "budget", "llm_error", "unobservable")
@@ -162,17 +162,26 @@ def generate(
 
     if resume:
         run = RunLog.existing(runs_dir, resume)
-        options = RunOptions.from_json(run.read_json("run.json")["options"])
+        if not (run.directory / "checkpoint.sqlite").is_file():
+            raise UsageError(
+                f"Run {resume!r} has no checkpoint (it stopped before its first step was saved), so there is "
+                "nothing to resume; start a new run with the same options (see its run.json)."
+            )
+        try:
+            options = RunOptions.from_json(run.read_json("run.json")["options"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise UsageError(f"run.json of run {resume!r} is unreadable ({type(exc).__name__}: {exc}); "
+                             "start a new run instead.") from None
     else:
         if options is None:
             raise UsageError("generate() needs RunOptions for a new run (or resume=RUN_ID).")
-        if run_id is not None and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,79}", run_id):
-            raise UsageError(f"run id {run_id!r} must be letters, digits, '.', '_' or '-' (at most 80), e.g. 'vss-2026-11-22'")
+        if run_id is not None:
+            check_run_id(run_id)
         run = RunLog(Path(runs_dir) / (run_id or new_run_id()))
         if (run.directory / "checkpoint.sqlite").exists():
             raise UsageError(f"Run {run.run_id!r} already exists; use --resume {run.run_id} to continue it.")
         run.write_json("run.json", {"options": options.to_json(), "llm": llm.provenance(),
-                                    "base_url": llm.config.base_url, "created": time.time()})  # fmt: skip
+                                    "base_url": redact_url(llm.config.base_url), "created": time.time()})  # fmt: skip
     context = EngineerContext(
         llm=llm, run=run, library_dir=options.library_dir, attempts=options.attempts,
         plan_attempts=options.plan_attempts, activate=options.activate, usefulness=options.usefulness,

@@ -12,19 +12,32 @@ Layout::
       summary.json, summary.md the outcome table
 
 Files are written atomically (temp file + rename) so a killed run never leaves half a file.
+Everything written passes through ``agents.redaction.redact`` (no API key in a run directory).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
+from agents.redaction import redact, redact_obj
 from scafe.errors import UsageError
+
+RUN_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,79}")
+
+
+def check_run_id(run_id: str, flag: str = "--run-id") -> str:
+    """``run_id`` if it is a plain directory name (no separators, no ``..``); ``UsageError`` otherwise."""
+    if not isinstance(run_id, str) or not RUN_ID_PATTERN.fullmatch(run_id) or ".." in run_id:
+        raise UsageError(f"{flag} {run_id!r} must be letters, digits, '.', '_' or '-' (at most 80, no '..', no "
+                         "path separators), e.g. 'vss-2026-11-22'")
+    return run_id
 
 
 def new_run_id() -> str:
@@ -59,6 +72,7 @@ class RunLog:
     @classmethod
     def existing(cls, runs_dir: Path, run_id: str) -> RunLog:
         """Open the directory of an earlier run (for ``--resume``); ``UsageError`` if absent."""
+        check_run_id(run_id, "--resume")
         directory = Path(runs_dir) / run_id
         if not (directory / "run.json").is_file():
             known = sorted(p.parent.name for p in Path(runs_dir).glob("*/run.json")) if Path(runs_dir).is_dir() else []
@@ -73,7 +87,7 @@ class RunLog:
         path = self.directory / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-        tmp.write_text(text, encoding="utf-8")
+        tmp.write_text(redact(text), encoding="utf-8")
         tmp.replace(path)
         return path
 
@@ -87,7 +101,7 @@ class RunLog:
 
     def event(self, **fields: Any) -> None:
         """Append one event line (``time`` added) to ``events.jsonl``."""
-        line = json.dumps({"time": round(time.time(), 3), **fields}, sort_keys=True, default=str)
+        line = redact(json.dumps(redact_obj({"time": round(time.time(), 3), **fields}), sort_keys=True, default=str))
         with self._lock, (self.directory / "events.jsonl").open("a", encoding="utf-8") as handle:
             handle.write(line + "\n")
 

@@ -22,6 +22,7 @@ from scafe.cli import (
     cmd_library,
     cmd_model,
     cmd_sandbox,
+    cmd_studio,
 )
 from scafe.cli._common import run_guarded
 
@@ -64,6 +65,7 @@ for _module in (
     cmd_model,
     cmd_demo,
     cmd_judge,
+    cmd_studio,
 ):
     _module.register(app)
 

@@ -13,7 +13,6 @@ from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 
 from scafe.cli import _progress
 from scafe.cli._output import (  # noqa: F401 - re-exported for the cmd_* modules
@@ -48,6 +47,7 @@ def run_guarded(app: typer.Typer, argv: list[str]) -> int:
     with ``SystemExit``; our own errors propagate out of it and are mapped here.
     """
     from scafe.errors import ScafeError
+    from scafe.textsafe import safe_text
 
     try:
         from sandbox.errors import SandboxError as sandbox_error
@@ -60,10 +60,10 @@ def run_guarded(app: typer.Typer, argv: list[str]) -> int:
             return EXIT_OK
         return exc.code if isinstance(exc.code, int) else EXIT_FAILURE
     except ScafeError as exc:
-        console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
+        console.print(f"[red]error:[/red] {safe_text(exc)}", highlight=False)  # untrusted text inside (issue 12)
         return exc.exit_code
     except sandbox_error as exc:
-        console.print(f"[red]sandbox error:[/red] {escape(str(exc))}", highlight=False)
+        console.print(f"[red]sandbox error:[/red] {safe_text(exc)}", highlight=False)
         return int(getattr(exc, "exit_code", EXIT_FAILURE))
     except KeyboardInterrupt:
         console.print("[yellow]interrupted[/yellow]")

@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from scafe.cli._common import EXIT_OK, EXIT_PARTIAL, console, progress_bar
+from scafe.textsafe import safe_text
 
 EXTRACT_HELP = (
     "Extract the active feature library on a dataset into a feature table.\n\n"
@@ -39,7 +40,8 @@ def extract_command(
         raise UsageError(f"--dask must be 'local' or a scheduler address like tcp://HOST:PORT; got {dask!r}.")
     dataset = load_dataset(data, skip_bad=skip_bad)
     for bad in dataset.bad:
-        console.print(f"[yellow]skipped row {bad.row}[/yellow] ({bad.id or '?'}): {bad.reason}", highlight=False)
+        console.print(f"[yellow]skipped row {bad.row}[/yellow] ({safe_text(bad.id or '?')}): {safe_text(bad.reason)}",
+                      highlight=False)
     specs, version = library_specs(library)
     items = [WorkItem(str(c.id), str(c.image_path), str(c.mask_path), loader=c.load) for c in dataset.cases]
     if not items:
@@ -50,12 +52,12 @@ def extract_command(
                               cache=not no_cache, on_image=lambda k: bar.advance(task, k))
     path = table.save(out)
     meta = table.meta
-    console.print(f"wrote {path} ({len(table.frame)} images x {table.frame.shape[1]} features; "
+    console.print(f"wrote {safe_text(path)} ({len(table.frame)} images x {table.frame.shape[1]} features; "
                   f"{meta['cached_cells']} of {meta['cells']} cells from cache, {meta['seconds']:.1f} s)",
                   highlight=False)
     if not table.complete:
         console.print(f"[yellow]{len(table.errors)} cells failed[/yellow]: see "
-                      f"{path.with_name(path.stem + '.errors.csv')}", highlight=False)
+                      f"{safe_text(path.with_name(path.stem + '.errors.csv'))}", highlight=False)
         raise typer.Exit(EXIT_PARTIAL)
     raise typer.Exit(EXIT_OK)
 

@@ -8,6 +8,7 @@ from typing import Any
 import typer
 
 from scafe.cli._common import EXIT_PARTIAL, console, progress_bar, stdout
+from scafe.textsafe import safe_text
 
 ROOT_HELP = "Project root holding prompts/ and feature_library/ (default: SCAFE_ROOT, else found from the working directory)."
 
@@ -40,6 +41,9 @@ def _progress_printer(bar: Any) -> Any:
     tasks: dict[str, Any] = {}
 
     def progress(event: str, fields: dict[str, Any]) -> None:
+        # every field may hold LLM or server text: no markup, no terminal escapes (issue 12 item 12)
+        fields = {k: safe_text(v) if isinstance(v, str) else
+                  [safe_text(x) for x in v] if isinstance(v, list) else v for k, v in fields.items()}
         where = "/".join(str(fields[k]) for k in ("item", "spec") if fields.get(k))
         if event == "criteria_loaded":
             tasks["plan"] = bar.add_task("planning items", total=len(fields["items"]))
@@ -65,6 +69,42 @@ def _progress_printer(bar: Any) -> Any:
     return progress
 
 
+def _same_endpoint(a: str, b: str) -> bool:
+    return a.strip().rstrip("/").lower() == b.strip().rstrip("/").lower()
+
+
+def _resume_endpoint(resume: str, stored: Any, flag: str | None, config: Path | None, allow_change: bool) -> str | None:
+    """The endpoint a resumed run talks to: flags > environment > config file > the stored run.
+
+    The API key goes only where the *configuration* says: a stored URL that differs from the
+    configured one is refused (unless ``--allow-endpoint-change``), and a stored URL is used on
+    its own only when no API key is configured (so nothing secret can be sent to it).
+    """
+    from agents.llm_config import configured_api_key, configured_endpoint
+    from agents.redaction import redact_url
+    from scafe.errors import UsageError
+
+    configured, source = configured_endpoint(flag, config_file=config)
+    if not isinstance(stored, str) or not stored:
+        return flag
+    if configured:
+        if _same_endpoint(configured, stored) or allow_change:
+            return flag
+        raise UsageError(
+            f"Run {resume!r} was made against {redact_url(stored)!r}, but the endpoint configured by {source} is "
+            f"{redact_url(configured)!r}. The API key is only sent to the configured endpoint: configure "
+            f"{redact_url(stored)!r} to continue there, or pass --allow-endpoint-change to continue against "
+            f"{redact_url(configured)!r}."
+        )
+    if configured_api_key(config_file=config):
+        raise UsageError(
+            f"Run {resume!r} was made against {redact_url(stored)!r} and no endpoint is configured now. An API key "
+            f"is configured and is never sent to an address read from run.json: pass --base-url "
+            f"{redact_url(stored)} (or set OPENAI_BASE_URL) to confirm it."
+        )
+    return stored  # no key configured: nothing secret goes there
+
+
 def _table(summary: Any) -> Any:
     from rich.table import Table
 
@@ -77,8 +117,9 @@ def _table(summary: Any) -> Any:
         dauc = "-" if r.get("delta_auc") is None else f"{r['delta_auc']:+.3f}" + (f" [{ci[0]:+.3f}, {ci[1]:+.3f}]" if ci else "")
         version = f"{r['name']}@v{r['version']}" + (" (active)" if r.get("activated") else "") if r.get("version") else "-"
         colour = colours.get(r["outcome"], "magenta")
-        table.add_row(r["item"], r.get("spec") or "-", str(r["attempts"]), f"[{colour}]{r['outcome']}[/{colour}]",
-                      "-" if r.get("rho") is None else f"{r['rho']:+.2f}", dauc, version)  # fmt: skip
+        table.add_row(safe_text(r["item"]), safe_text(r.get("spec") or "-"), str(r["attempts"]),
+                      f"[{colour}]{safe_text(r['outcome'])}[/{colour}]",
+                      "-" if r.get("rho") is None else f"{r['rho']:+.2f}", dauc, safe_text(version))  # fmt: skip
     return table
 
 
@@ -89,7 +130,9 @@ def generate(
     base_url: str | None = typer.Option(None, "--base-url", help="OpenAI-compatible endpoint, e.g. http://localhost:11434/v1 (default: OPENAI_BASE_URL or scafe.toml)."),
     model: str | None = typer.Option(None, "--model", help="Model name (default: SCAFE_MODEL or scafe.toml)."),
     temperature: float | None = typer.Option(None, "--temperature", help="Sampling temperature (default 0.2)."),
-    timeout: float | None = typer.Option(None, "--timeout", help="Seconds to wait for one LLM reply (default 120)."),
+    timeout: float | None = typer.Option(None, "--timeout", help="Wall-clock seconds for one LLM request, the whole reply included (default 120)."),
+    run_deadline: float | None = typer.Option(None, "--run-deadline", min=1, help="Wall-clock seconds for all LLM calls of this invocation (default: no limit); items left are reported as 'budget'."),
+    allow_endpoint_change: bool = typer.Option(False, "--allow-endpoint-change", help="With --resume: continue against the configured endpoint although the run was made against another one."),
     attempts: int = typer.Option(3, "--attempts", min=1, max=10, help="Code-writing LLM calls per feature spec (first write + repairs)."),
     record: Path | None = typer.Option(None, "--record", help="Append every LLM exchange to this JSONL file (for --replay)."),
     replay: Path | None = typer.Option(None, "--replay", help="Answer every LLM request from this recording; no network."),
@@ -113,8 +156,10 @@ def generate(
 
     from agents.engineer.run import RunOptions
     from agents.engineer.run import generate as run_generate
+    from agents.engineer.runlog import check_run_id
     from agents.engineer.usefulness import UsefulnessSettings
     from agents.llm import LLMClient, LLMConfig
+    from agents.redaction import redact_url
     from scafe.errors import UsageError
     from scafe.paths import project_root
 
@@ -125,10 +170,18 @@ def generate(
     previous: dict[str, Any] = {}
     options = None
     if resume:
+        check_run_id(resume, "--resume")
         run_json = runs / resume / "run.json"
         if run_json.is_file():
-            previous = json.loads(run_json.read_text(encoding="utf-8"))
+            try:
+                previous = json.loads(run_json.read_text(encoding="utf-8"))
+            except (ValueError, UnicodeDecodeError) as exc:
+                raise UsageError(f"{run_json} is not valid JSON ({exc}); start a new run instead.") from None
+            if not isinstance(previous, dict):
+                raise UsageError(f"{run_json} is not a run description; start a new run instead.")
     else:
+        if run_id is not None:
+            check_run_id(run_id)
         if not criteria:
             raise UsageError("--criteria is required for a new run, e.g. --criteria prompts/criteria/vss.yaml")
         criteria_path = _resolve_criteria(criteria, project)
@@ -139,17 +192,21 @@ def generate(
             library_dir=library.resolve() if library else None, attempts=attempts, activate=activate,
             usefulness=None if no_usefulness else UsefulnessSettings(n=usefulness_n),
         )  # fmt: skip
-    llm_prev = previous.get("llm", {})
+    llm_prev = previous.get("llm", {}) if isinstance(previous.get("llm"), dict) else {}
+    endpoint = base_url
+    if resume and not replay:
+        endpoint = _resume_endpoint(resume, previous.get("base_url"), base_url, config, allow_endpoint_change)
     llm_config = LLMConfig.from_env(
-        base_url=base_url or (previous.get("base_url") if not replay else None),
+        base_url=endpoint,
         model=model or llm_prev.get("model"), config_file=config,
         temperature=temperature if temperature is not None else llm_prev.get("temperature"),
         timeout_s=timeout, record=record, replay=replay, max_calls=max_calls, max_total_tokens=max_tokens,
-        concurrency=concurrency,
+        concurrency=concurrency, run_deadline_s=run_deadline,
     )  # fmt: skip
     client = LLMClient(llm_config)
-    console.print(f"LLM: {llm_config.provider} {llm_config.model!r}"
-                  + (f" replaying {replay}" if replay else f" at {llm_config.base_url}"), highlight=False)  # fmt: skip
+    console.print(safe_text(f"LLM: {llm_config.provider} {llm_config.model!r}"
+                            + (f" replaying {replay}" if replay else f" at {redact_url(llm_config.base_url)}")),
+                  highlight=False)  # fmt: skip
     if not resume:
         from agents.engineer.runlog import new_run_id
 
@@ -166,16 +223,16 @@ def generate(
     for row in summary.rows:
         if row["outcome"] != "accepted" and row.get("reason"):
             reason = " ".join(line.strip() for line in str(row["reason"]).splitlines()[:2])
-            stdout.print(f"  {row['item']}/{row.get('spec') or '-'}: {reason[:300]}", highlight=False)
+            stdout.print(safe_text(f"  {row['item']}/{row.get('spec') or '-'}: {reason[:300]}"), highlight=False)
     if summary.missing_items:
-        stdout.print(f"[yellow]No accepted extractor for: {', '.join(summary.missing_items)}[/yellow]")
+        stdout.print(f"[yellow]No accepted extractor for: {safe_text(', '.join(summary.missing_items))}[/yellow]")
     if summary.to_activate:
         stdout.print("New versions are registered [bold]inactive[/bold]; activate them with:")
         for command in summary.to_activate:
-            stdout.print(f"  {command}", highlight=False)
+            stdout.print(f"  {safe_text(command)}", highlight=False)
     u = summary.usage
     stdout.print(f"LLM calls {u['calls']} ({u['replayed']} replayed, {u['retries']} retries), tokens {u['total_tokens']}; "
-                 f"wall {summary.seconds:.1f} s. Run directory: {summary.directory}", highlight=False)  # fmt: skip
+                 f"wall {summary.seconds:.1f} s. Run directory: {safe_text(summary.directory)}", highlight=False)  # fmt: skip
     if summary.exit_code:
         raise typer.Exit(EXIT_PARTIAL)
 

@@ -78,3 +78,11 @@ def test_no_active_feature_compares_with_the_training_prevalence() -> None:
     assert result["auc_without"] == 0.5
     assert result["log_loss_without"] == pytest.approx(np.log(2), abs=0.01)
     assert result["delta_log_loss"] < -0.2
+
+
+def test_training_phantoms_are_cached_per_renderer_code_and_family() -> None:
+    from agents.engineer.usefulness import _phantom_tag
+
+    tag = _phantom_tag(SETTINGS)
+    assert "hard" in tag
+    assert tag != _phantom_tag(UsefulnessSettings(n=100, size=32, profile="default"))

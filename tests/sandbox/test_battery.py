@@ -165,7 +165,8 @@ def test_report_properties_follow_the_first_failure() -> None:
 ALLOWANCES = '''"""Rotation-averaged lesion redness (uses every issue-11 policy allowance).
 
 Criterion: test program. Measures: mean R - G (float) of the lesion after rotating the image by
-0, 90, 180 and 270 degrees about its centre with cv2.warpAffine. Empty mask: NaN.
+0, 90, 180 and 270 degrees about its centre with cv2.warpAffine, on a 64 x 64 thumbnail.
+Empty mask: NaN.
 """
 import cv2
 import numpy as np
@@ -175,9 +176,13 @@ from skimage import transform
 def extract(image, mask):
     if not mask.any():
         return {"meanRedness": float("nan"), "Shift-X": float("nan")}
-    h, w = mask.shape
-    rgb = image.astype(np.float32)
-    m8 = mask.astype(np.uint8)
+    # everything on a 64 x 64 thumbnail: the test must not depend on the machine's speed
+    rgb = cv2.resize(image, (64, 64), interpolation=cv2.INTER_AREA).astype(np.float32)
+    m8 = cv2.resize(mask.astype(np.uint8), (64, 64), interpolation=cv2.INTER_NEAREST)
+    if not m8.any():
+        m8 = np.ones((64, 64), np.uint8)
+    h, w = m8.shape
+    small = m8 > 0
     values = []
     for _ in range(4):
         angle = 90.0 * len(values)
@@ -186,9 +191,9 @@ def extract(image, mask):
             turned = cv2.warpAffine(rgb, rot, (w, h), flags=cv2.INTER_NEAREST)
             inside = cv2.warpAffine(m8, rot, (w, h), flags=cv2.INTER_NEAREST) > 0
         except cv2.error:
-            turned, inside = rgb, mask
+            turned, inside = rgb, small
         if not inside.any():
-            inside = mask
+            inside = small
             turned = rgb
         values.append(float((turned[..., 0] - turned[..., 1])[inside].mean()))
     shift = transform.AffineTransform(translation=(1.0, 0.0))

@@ -235,3 +235,11 @@ def test_cli_activate_of_tampered_version_fails(const_library, capsys):
     assert main(["library", "activate", "t_const@v1", "--library", str(lib.path)]) == 1
     assert "scafe library verify" in capsys.readouterr().err
     assert os.path.exists(lib.manifest_path)
+
+
+def test_generate_usefulness_refuses_a_tampered_active_extractor(const_library):
+    from agents.engineer.usefulness import UsefulnessSettings, active_features
+
+    _tamper(const_library)
+    with pytest.raises(LibraryError, match=r"t_const@v1.*scafe library verify"):
+        active_features(const_library.reload(), UsefulnessSettings(n=20))

@@ -55,6 +55,9 @@ class Reply:
         Usage figures; default to a rough 4-characters-per-token estimate.
     model : str or None
         Model name echoed in the reply (default: the requested model).
+    trickle : float
+        Send the body one byte every ``trickle`` seconds (after the headers): every socket read
+        succeeds quickly, so only a wall-clock deadline stops such a server.
     """
 
     content: str | None = ""
@@ -66,6 +69,7 @@ class Reply:
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
     model: str | None = None
+    trickle: float = 0.0
 
 
 ReplySpec = str | Reply | dict[str, Any]
@@ -119,7 +123,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _state(self) -> _State:
         return self.server.fake_state  # type: ignore[attr-defined]
 
-    def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
+    def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None, trickle: float = 0.0) -> None:
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
@@ -127,7 +131,14 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(key, value)
         self.end_headers()
         try:
-            self.wfile.write(body)
+            if trickle > 0:
+                self.wfile.flush()
+                for index in range(len(body)):
+                    self.wfile.write(body[index:index + 1])
+                    self.wfile.flush()
+                    time.sleep(trickle)
+            else:
+                self.wfile.write(body)
         except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout test)
             pass
 
@@ -170,12 +181,12 @@ class _Handler(BaseHTTPRequestHandler):
         if reply.retry_after is not None:
             headers["Retry-After"] = f"{reply.retry_after:g}"
         if reply.raw is not None:
-            self._send(reply.status, reply.raw, headers)
+            self._send(reply.status, reply.raw, headers, reply.trickle)
             return
         if reply.status != 200:
             message = reply.content or f"scripted HTTP {reply.status}"
             body = {"error": {"message": message, "type": "fake_error", "code": reply.status}}
-            self._send(reply.status, json.dumps(body).encode(), headers)
+            self._send(reply.status, json.dumps(body).encode(), headers, reply.trickle)
             return
         prompt_text = _text_of(request.get("messages", []))
         prompt_tokens = reply.prompt_tokens if reply.prompt_tokens is not None else max(1, len(prompt_text) // 4)
@@ -200,7 +211,7 @@ class _Handler(BaseHTTPRequestHandler):
                 "total_tokens": prompt_tokens + completion_tokens,
             },
         }
-        self._send(200, json.dumps(body).encode(), headers)
+        self._send(200, json.dumps(body).encode(), headers, reply.trickle)
 
 
 class FakeLLMServer:
