@@ -60,7 +60,7 @@ def test_known_useful_feature_ranks_above_noise_and_near_duplicate(scored) -> No
 
 def test_redundancy_flags_the_near_duplicate(scored) -> None:
     assert scored["near_duplicate"]["redundancy_max_abs_rho"] > 0.95
-    assert scored["near_duplicate"]["redundant_with"] == "height.height_mm"
+    assert scored["near_duplicate"]["redundant_with"] == "shape.solidity"
     assert scored["useful"]["redundancy_max_abs_rho"] < 0.9
     assert scored["noise"]["redundancy_max_abs_rho"] < 0.3
 
