@@ -38,7 +38,7 @@ ITEMS: list[tuple[str, str]] = [
     ("test_manifest_path", "3 confined paths"), ("test_cli_refuses_escaping", "3 confined paths"),
     ("test_symlinked", "3 confined paths"), ("test_deeply_nested", "3 malformed manifest"),
     ("test_malformed_manifest", "3 malformed manifest"), ("test_leftover", "3 leftover temp files"),
-    ("test_verify_checks", "4 verify every entry"), ("test_cli_activate", "4 activate re-checks"),
+    ("test_status_reports", "3 leftover temp files"), ("test_verify_checks", "4 verify every entry"), ("test_cli_activate", "4 activate re-checks"),
     ("test_extract_refuses", "1 hash at every use"), ("test_cli_extract_exits", "1 hash at every use"),
     ("test_poisoned", "1 hash at every use"), ("test_engine_refuses", "1 hash at every use"),
     ("test_library_specs", "1 hash at every use"), ("test_show_refuses", "1 hash at every use"),

@@ -15,6 +15,7 @@ from scafe.cli._common import (
     resolve_format,
     stdout,
 )
+from scafe.textsafe import safe_text
 
 library_app = typer.Typer(
     help="The versioned feature library (feature_library/library.json): list, show, diff, status, verify, add.",
@@ -133,9 +134,14 @@ def status(
     for row in rows:
         if row.detail:  # below the table: the explanations are long and must not be cut
             stdout.print(f"{row.label} {row.state}: {row.detail}", highlight=False, markup=False, soft_wrap=True)
+    leftovers = set(lib.leftovers())
     for orphan in lib.orphans():
-        console.print(f"[yellow]unregistered file[/yellow] {orphan} (register it with `scafe library add`, or delete it)",
-                      highlight=False, soft_wrap=True)  # fmt: skip
+        if orphan in leftovers:  # issue 12: reported here, removed by the next write under the lock
+            console.print(f"[yellow]leftover temp file[/yellow] {safe_text(orphan)} of a killed write (the next "
+                          "library write removes it)", highlight=False, soft_wrap=True)
+            continue
+        console.print(f"[yellow]unregistered file[/yellow] {safe_text(orphan)} (register it with `scafe library add`, "
+                      "or delete it)", highlight=False, soft_wrap=True)  # fmt: skip
     counts = {state: sum(r.state == state for r in rows) for state in colours}
     console.print(", ".join(f"{n} {state}" for state, n in counts.items() if n) or "the library is empty")
 
@@ -200,6 +206,8 @@ def verify(
             rho = f" rho={r.rho:+.2f}" if r.rho is not None else ""
             stdout.print(f"{mark} {r.label}  contract={r.contract} criterion={r.criterion}{rho} ({r.seconds:.1f} s)",
                          highlight=False)  # fmt: skip
+            for line in r.family_lines():  # criterion tests per phantom family (h11v)
+                stdout.print(f"      {line}", highlight=False, markup=False)
             for failure in r.failures:
                 stdout.print(f"      {failure}", highlight=False, markup=False, soft_wrap=True)
     if failing:

@@ -243,3 +243,9 @@ def test_generate_usefulness_refuses_a_tampered_active_extractor(const_library):
     _tamper(const_library)
     with pytest.raises(LibraryError, match=r"t_const@v1.*scafe library verify"):
         active_features(const_library.reload(), UsefulnessSettings(n=20))
+
+
+def test_status_reports_leftover_temp_files(const_library, capsys):
+    (const_library.path / ".library.json.4242.tmp").write_text("{")
+    assert main(["library", "status", "--library", str(const_library.path)]) == 0
+    assert "leftover temp file" in " ".join(capsys.readouterr().err.split())
