@@ -46,33 +46,54 @@ REPLAY_HELP = "Answer the LLM stages from a recording made with --record; no net
 
 
 def _print_readable(result: dict[str, Any]) -> None:
+    """Readable form; every text that may come from a model or a file is escaped before rich sees it."""
     from rich.table import Table
+
+    from scafe.textsafe import safe_text
 
     colour = {"acceptable": "green", "unacceptable": "red"}.get(result["verdict"], "yellow")
     stdout.print(
-        f"[bold {colour}]{result['verdict']}[/] (confidence {result['confidence']:.2f}, reasoner {result['reasoner']})"
+        f"[bold {colour}]{safe_text(result['verdict'])}[/] (confidence {result['confidence']:.2f}, "
+        f"reasoner {safe_text(result['reasoner'])})"
     )
+    if result.get("verdict_source") == "hard_failure":
+        stdout.print("[bold]decided by a hard failure of the mask[/], whatever the LLM replied")
+    for hard in result.get("hard_failures", []):
+        stdout.print(f"  hard failure: {safe_text(hard['finding'])}", highlight=False)
+    if "llm" in result:
+        llm, rules = result["llm"], result["rules"]
+        stdout.print(
+            f"llm: {safe_text(llm['verdict'])} ({llm['confidence']:.2f}); rules: {safe_text(rules['verdict'])} "
+            f"({rules['confidence']:.2f})" + ("  [yellow]the LLM and the rules disagree[/]" if result["disagreement"] else ""),
+            highlight=False,
+        )
+        if llm["rejected_failure_modes"]:
+            stdout.print("ignored failure modes not declared by the target: "
+                         + ", ".join(safe_text(m) for m in llm["rejected_failure_modes"]), highlight=False)
     if result["failure_modes"]:
-        stdout.print("failure modes: " + ", ".join(result["failure_modes"]))
+        stdout.print("failure modes: " + ", ".join(safe_text(m) for m in result["failure_modes"]), highlight=False)
     for stage, value in result["stages"].items():
         stdout.print(f"[bold]{stage.replace('_', ' ')}[/]")
         if value is None:
             stdout.print("  (not reached)")
         elif "error" in value:
-            stdout.print(f"  [yellow]{value['error']}[/]", highlight=False)
+            stdout.print(f"  [yellow]{safe_text(value['error'])}[/]", highlight=False)
         elif stage == "visual_feature_analysis" and "findings" in value:
             fired = [f for f in value["findings"] if f["fired"]]
             stdout.print(f"  {len(fired)} of {len(value['findings'])} rules fired")
             for f in fired:
-                stdout.print(f"  - {f['rule']}: {f['descriptor']}={f['value']} {f['op']} {f['threshold']} ({f['failure_mode']})")
+                if f.get("hard"):
+                    stdout.print(f"  - {safe_text(f['rule'])}: {safe_text(f['finding'])}", highlight=False)
+                else:
+                    stdout.print(f"  - {f['rule']}: {f['descriptor']}={f['value']} {f['op']} {f['threshold']} ({f['failure_mode']})", highlight=False)
         elif stage == "anatomical_inference" and "explanations" in value:
             if not value["explanations"]:
                 stdout.print("  consistent with the target: no failure mode suspected")
             for mode, texts in value["explanations"].items():
-                stdout.print(f"  - {mode}: {' '.join(texts)}", highlight=False)
+                stdout.print(f"  - {safe_text(mode)}: {safe_text(' '.join(texts))}", highlight=False)
         else:
             text = value.get("rationale") or value.get("summary") or value.get("reasoning") or value.get("structure")
-            stdout.print(f"  {text if text else json.dumps(value)[:300]}", highlight=False)
+            stdout.print(f"  {safe_text(text if text else json.dumps(value)[:300])}", highlight=False)
     table = Table(title="descriptors", show_header=False)
     for name, v in result["descriptors"].items():
         table.add_row(name, "undefined" if v is None else f"{v:.4g}")
@@ -82,7 +103,7 @@ def _print_readable(result: dict[str, Any]) -> None:
 def judge(
     image: Path = typer.Option(..., "--image", "-i", help="Photograph (PNG/JPEG/TIFF; converted to 8-bit RGB)."),
     mask: Path = typer.Option(..., "--mask", "-m", help="Mask to judge (PNG/TIFF; nonzero = lesion), same size as the image."),
-    target: str = typer.Option("scar", "--target", help="Segmentation target: prompts/criteria/segmentation/<target>.yaml."),
+    target: str = typer.Option("scar", "--target", help="Segmentation target name (a file stem in prompts/criteria/segmentation/, e.g. scar), not a path."),
     as_json: bool = typer.Option(False, "--json", help="Print the machine-readable JSON result instead of the readable form."),
     vision: bool = typer.Option(False, "--vision", help="Also send the photograph and a mask-outline overlay (PNG) to the model at stage 2 (multimodal models only)."),
     base_url: str | None = typer.Option(None, "--base-url", help="OpenAI-compatible endpoint, e.g. http://localhost:11434/v1 (default: OPENAI_BASE_URL)."),

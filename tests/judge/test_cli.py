@@ -28,7 +28,7 @@ def test_judge_json_with_rules(files, capsys) -> None:
     image, mask = files
     assert main(["judge", "--image", str(image), "--mask", str(mask), "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert set(out) == {"verdict", "confidence", "failure_modes", "stages", "reasoner", "descriptors"}
+    assert set(out) == {"verdict", "confidence", "failure_modes", "stages", "reasoner", "descriptors", "rule_findings", "hard_failures"}
     assert out["reasoner"] == "rules"
     assert out["verdict"] == "acceptable"
     assert set(out["stages"]) == {"knowledge_recall", "visual_feature_analysis", "anatomical_inference", "clinical_synthesis"}
