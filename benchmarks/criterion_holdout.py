@@ -8,8 +8,11 @@ nuisances, rotation/flip invariance) for every active library entry on phantom s
 at: two other seeds at 256 px, and one at 512 px (a different resolution: every pixel-scale
 constant is tested too).
 
-Run: ``python benchmarks/criterion_holdout.py [--n 96] [--seeds 101,202] [--size-512-seed 303]``.
-Prints a table and writes ``benchmarks/results/criterion_holdout.json``. Exit status 0 even when
+Every set is rendered by each phantom family the renderer offers (``--families``, default all):
+the table and the JSON report, per family and per held-out seed, whether each active entry passes.
+
+Run: ``python benchmarks/criterion_holdout.py [--n 96] [--seeds 101,202] [--size-512-seed 303]
+[--families a,b]``. Prints a table and writes ``benchmarks/results/criterion_holdout.json``. Exit status 0 even when
 an entry fails somewhere: the table is the result (``tests/library`` is the gate).
 """
 
@@ -25,6 +28,7 @@ from pathlib import Path
 # ``python benchmarks/x.py`` puts benchmarks/ first on sys.path, where benchmarks/sandbox.py
 # would shadow the real ``sandbox`` package: drop that entry.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout first
 
 RESULTS = Path(__file__).resolve().parent / "results" / "criterion_holdout.json"
 
@@ -35,6 +39,7 @@ def main() -> None:
     parser.add_argument("--seeds", default="101,202", help="held-out seeds at 256 px (default 101,202)")
     parser.add_argument("--size-512-seed", type=int, default=303,
                         help="seed of the held-out set at 512 px (default 303; -1 to skip)")
+    parser.add_argument("--families", default="", help="phantom families, comma-separated (default: all)")
     parser.add_argument("--json", type=Path, default=RESULTS, help=f"output JSON (default {RESULTS})")
     args = parser.parse_args()
 
@@ -43,15 +48,18 @@ def main() -> None:
         VALIDATION_N,
         VALIDATION_SEED,
         VALIDATION_SIZE,
+        available_families,
         run_criterion_tests,
     )
     from scafe.library import Library
 
     library = Library.open()
-    sets = [("validation", VALIDATION_N, VALIDATION_SEED, VALIDATION_SIZE)]
-    sets += [(f"seed {s} @256", args.n, int(s), 256) for s in args.seeds.split(",") if s.strip()]
+    families = [f for f in args.families.split(",") if f.strip()] or list(available_families())
+    base = [("validation", VALIDATION_N, VALIDATION_SEED, VALIDATION_SIZE)]
+    base += [(f"seed {s} @256", args.n, int(s), 256) for s in args.seeds.split(",") if s.strip()]
     if args.size_512_seed >= 0:
-        sets.append((f"seed {args.size_512_seed} @512", args.n, args.size_512_seed, 512))
+        base.append((f"seed {args.size_512_seed} @512", args.n, args.size_512_seed, 512))
+    sets = [(f"{fam}: {label}", n, seed, size, fam) for fam in families for label, n, seed, size in base]
 
     rows = []
     started = time.perf_counter()
@@ -63,11 +71,12 @@ def main() -> None:
                      "output_key": output_key, "column": item.ground_truth.column,
                      "required": item.ground_truth.min_rho,
                      "max_nuisance_rho": item.ground_truth.max_nuisance_rho, "sets": {}}
-        for label, n, seed, size in sets:
-            report = run_criterion_tests(source, item, output_key=output_key, n=n, seed=seed, size=size)
+        for label, n, seed, size, family in sets:
+            report = run_criterion_tests(source, item, output_key=output_key, n=n, seed=seed, size=size,
+                                         families=(family,))
             worst = report.worst_nuisance or (None, 0.0)
             row["sets"][label] = {
-                "n": n, "seed": seed, "size": size, "passed": bool(report.passed),
+                "family": family, "n": n, "seed": seed, "size": size, "passed": bool(report.passed),
                 "rho": report.rho, "worst_nuisance": worst[0], "worst_nuisance_rho": worst[1],
                 "invariance_max_rel_change": report.invariance_max_rel_change,
                 "failures": list(report.failures),
@@ -79,14 +88,14 @@ def main() -> None:
     labels = [s[0] for s in sets]
     print(f"\nCriterion tests on held-out phantoms (library {library.version_id}; rho with the item's "
           "ground truth; * = failed there)")
-    header = f"{'entry':<28}{'criterion':<28}{'need':>6}" + "".join(f"{lab:>16}" for lab in labels)
+    header = f"{'entry':<28}{'criterion':<28}{'need':>6}" + "".join(f"{lab:>20}" for lab in labels)
     print(header)
     for row in rows:
         cells = []
         for lab in labels:
             cell = row["sets"][lab]
             rho = cell["rho"] if cell["rho"] is not None else float("nan")
-            cells.append(f"{rho:+.2f}{'' if cell['passed'] else '*'}".rjust(16))
+            cells.append(f"{rho:+.2f}{'' if cell['passed'] else '*'}".rjust(20))
         print(f"{row['entry']:<28}{row['criterion']:<28}{row['required']:>6.2f}" + "".join(cells))
     worst_rows = [
         f"{row['entry']} on {lab}: {fail}"
@@ -102,7 +111,8 @@ def main() -> None:
     print("\n" + "; ".join(f"{lab}: {v['passed']}/{v['entries']} pass" for lab, v in summary.items()))
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps({
-        "library_version": library.version_id, "sets": labels, "summary": summary, "entries": rows,
+        "library_version": library.version_id, "families": families, "sets": labels, "summary": summary,
+        "entries": rows,
         "seconds": round(time.perf_counter() - started, 1), "python": platform.python_version(),
     }, indent=2))
     print(f"wrote {args.json}")

@@ -26,42 +26,157 @@ from scafe.errors import CriteriaError
 from scafe.safe_yaml import compose_and_load
 
 # The phantom columns criteria may point at (docs/CONTRACTS.md, "Phantoms"); kept here because a
-# criteria file is validated without rendering any phantom.
+# criteria file is validated without rendering any phantom. The first three are the physical
+# quantities both phantom families export (haemoglobin excess, melanin log-ratio, surface relief).
 GROUND_TRUTH_COLUMNS: tuple[str, ...] = (
+    "latent_hb_excess", "latent_melanin_log_ratio", "latent_relief",
     "latent_extension_ratio", "latent_pseudopod_count", "latent_pseudopod_length",
     "latent_solidity", "latent_aspect_ratio", "latent_height_mm", "latent_gloss",
     "latent_central_delta_a", "latent_rim_delta_a", "latent_rim_width_mm",
-    "latent_melanin_scale", "latent_telangiectasia_density", "latent_relief",
+    "latent_melanin_scale", "latent_telangiectasia_density",
     "latent_color_delta_e", "latent_area_mm2",
     "vss_vascularity", "vss_pigmentation", "vss_height", "vss_observable_total",
 )  # fmt: skip
 
+#: Nuisance columns a test may name, with the clinical words prompts and feedback use for them
+#: (generator column names never reach a prompt: they would invite tuning to the phantom generator).
+NUISANCE_TERMS: dict[str, str] = {
+    "nuisance_ita": "skin tone",
+    "nuisance_hb_baseline": "the natural redness of the patient's skin",
+    "nuisance_color_temp_k": "the colour of the light (white balance)",
+    "nuisance_illum_gradient": "uneven lighting across the photo",
+    "nuisance_light_elevation_deg": "the elevation angle of the light",
+    "nuisance_light_azimuth_deg": "the direction the light comes from",
+    "nuisance_px_per_mm": "camera distance or zoom (pixels per millimetre)",
+    "nuisance_skin_texture": "the texture of the surrounding skin",
+    "nuisance_hair_density": "hair on the skin",
+    "nuisance_blur_sigma": "focus blur",
+    "nuisance_noise_sigma": "sensor noise",
+    "nuisance_vignette": "lens vignetting",
+    "nuisance_rotation_deg": "how the body part is turned in the photo",
+    # other properties of the scar, which a measure of one item must not follow (confounders)
+    "latent_area_mm2": "the size of the lesion",
+    "latent_hb_excess": "the redness (haemoglobin) of the scar",
+    "latent_melanin_log_ratio": "the pigmentation (melanin) of the scar",
+    "latent_height_mm": "the height of the scar",
+}
+
 _SNAKE = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
-class GroundTruth(BaseModel):
-    """The phantom variable an extractor for this item must track (criterion tests).
+def _known(value: str, known: tuple[str, ...] | list[str], kind: str) -> str:
+    if value not in known:
+        close = difflib.get_close_matches(value, list(known), n=1)
+        hint = f"did you mean {close[0]!r}?" if close else f"use one of: {', '.join(known)}"
+        raise ValueError(f"unknown {kind} {value!r}; {hint}")
+    return value
 
-    ``min_rho``: the Spearman correlation required in ``direction``; ``max_nuisance_rho``: the
-    largest |rho| allowed with skin-tone and illumination nuisances.
+
+class NuisanceSpec(BaseModel):
+    """One nuisance of an item's criterion test: how much the output may follow it, and why.
+
+    The bound is on ``r = partial Spearman(output, nuisance | ground truth)``: ``max_rho`` allows
+    ``|r| <= max_rho``; ``range: [lo, hi]`` allows ``lo <= r <= hi`` instead, for a dependence
+    physics imposes in one direction only (melanin hides redness, so a colour difference per unit
+    haemoglobin is larger on lighter skin). ``why`` is the physical reason for the bound (shown to
+    clinicians and, in plain words, to the LLM).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     column: str
+    max_rho: float | None = Field(None, gt=0.0, le=1.0)
+    range: tuple[float, float] | None = None
+    why: str = Field(min_length=10)
+
+    @field_validator("column")
+    @classmethod
+    def _known_column(cls, value: str) -> str:
+        return _known(value, tuple(NUISANCE_TERMS), "nuisance column")
+
+    @model_validator(mode="after")
+    def _one_bound(self) -> NuisanceSpec:
+        if (self.max_rho is None) == (self.range is None):
+            raise ValueError(f"nuisance {self.column!r} needs exactly one bound: max_rho: 0.3 or range: [-0.3, 0.8]")
+        if self.range is not None and not -1.0 <= self.range[0] < self.range[1] <= 1.0:
+            raise ValueError(f"range {list(self.range)} of nuisance {self.column!r} must be [lo, hi] with "
+                             "-1 <= lo < hi <= 1")
+        return self
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        """``(lo, hi)`` allowed for the partial correlation."""
+        if self.range is not None:
+            return self.range
+        assert self.max_rho is not None
+        return (-self.max_rho, self.max_rho)
+
+    @property
+    def allowed(self) -> str:
+        """The bound in words, e.g. ``|rho| <= 0.30`` or ``-0.30 <= rho <= +0.85``."""
+        if self.range is None:
+            return f"|rho| <= {self.max_rho:.2f}"
+        return f"{self.range[0]:+.2f} <= rho <= {self.range[1]:+.2f}"
+
+    @property
+    def words(self) -> str:
+        """The nuisance in clinical words (what prompts and feedback say)."""
+        return NUISANCE_TERMS[self.column]
+
+
+class GroundTruth(BaseModel):
+    """The test specification of an observable item (the criterion tests run exactly this).
+
+    - ``column``: the phantom's physical quantity the item describes; ``quantity``: the same in
+      clinical words (prompts never show the column name).
+    - ``direction``: the sign of the required Spearman correlation between the main output and
+      ``column``, chosen so that the output *rises as the item gets more pronounced*.
+    - ``two_sided``: both directions of deviation are abnormal (hypo- and hyperpigmentation); the
+      output may then track ``|column|`` (the size of the deviation) or ``column`` signed in
+      ``direction``: either formulation passes.
+    - ``within``: a nuisance held fixed when testing the tracking (partial Spearman given it), for
+      items seen through shading, whose contrast physics ties to the light elevation.
+    - ``min_rho``: the correlation required; ``nuisances``: every nuisance tested, with its bound
+      and the physical reason.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    column: str
+    quantity: str = Field(min_length=5)
     direction: Literal["+", "-"]
+    two_sided: bool = False
+    within: str | None = None
     min_rho: float = Field(0.5, gt=0.0, le=1.0)
-    max_nuisance_rho: float = Field(0.3, gt=0.0, le=1.0)
+    nuisances: list[NuisanceSpec] = Field(min_length=1)
     why: str | None = None  # a note explaining a non-default threshold
 
     @field_validator("column")
     @classmethod
     def _known_column(cls, value: str) -> str:
-        if value not in GROUND_TRUTH_COLUMNS:
-            close = difflib.get_close_matches(value, GROUND_TRUTH_COLUMNS, n=1)
-            hint = f"did you mean {close[0]!r}?" if close else "use a latent_* or vss_* phantom column"
-            raise ValueError(f"unknown phantom column {value!r}; {hint}")
-        return value
+        return _known(value, GROUND_TRUTH_COLUMNS, "phantom column")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> GroundTruth:
+        columns = [n.column for n in self.nuisances]
+        twice = sorted({c for c in columns if columns.count(c) > 1})
+        if twice:
+            raise ValueError(f"nuisance {twice[0]!r} is listed twice; keep one entry")
+        if self.within is not None and self.within not in columns:
+            raise ValueError(
+                f"within: {self.within!r} must also be listed under nuisances with the dependence "
+                "physics allows and why"
+            )
+        return self
+
+    @property
+    def max_nuisance_rho(self) -> float:
+        """The largest nuisance bound (a summary; each nuisance has its own)."""
+        return max(max(abs(lo), abs(hi)) for lo, hi in (n.bounds for n in self.nuisances))
+
+    def nuisance(self, column: str) -> NuisanceSpec | None:
+        """The spec of nuisance ``column`` or ``None``."""
+        return next((n for n in self.nuisances if n.column == column), None)
 
 
 class CriterionItem(BaseModel):
@@ -100,7 +215,8 @@ class CriterionItem(BaseModel):
         if self.observable_in_photo and self.ground_truth is None:
             raise ValueError(
                 f"item {self.id!r} is observable_in_photo but has no ground_truth; add "
-                "ground_truth: {column: latent_..., direction: '+'} or set observable_in_photo: false"
+                "ground_truth (column, quantity, direction, nuisances; see prompts/criteria/vss.yaml) "
+                "or set observable_in_photo: false"
             )
         if not self.observable_in_photo and not self.unobservable_reason:
             raise ValueError(
@@ -184,6 +300,8 @@ def _key_lines(node: yaml.Node, path: tuple[Any, ...], out: dict[tuple[Any, ...]
 
 def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
     """Field names of the model that owns location ``loc`` (for 'did you mean')."""
+    if len(loc) >= 4 and loc[0] == "items" and loc[2] == "ground_truth" and loc[3] == "nuisances":
+        return list(NuisanceSpec.model_fields)
     if len(loc) >= 3 and loc[0] == "items" and loc[2] == "ground_truth":
         return list(GroundTruth.model_fields)
     if len(loc) >= 2 and loc[0] == "items":

@@ -11,7 +11,13 @@ Stages and the context each template needs besides ``item`` and ``criteria``:
 - ``write`` — ``spec`` (one feature spec, a dict with ``name``, ``output_key``, ``measures``,
   ``formula``, ``units``, ``expected_range``).
 - ``repair`` — ``spec``, ``previous_code`` (str or ``None`` when the reply had no code),
-  ``failure`` (the failure report text), ``attempt`` (1-based number of the attempt that failed).
+  ``failure`` (the failure report text), ``attempt`` (1-based number of the attempt that failed),
+  optionally ``history`` (one line of figures per earlier attempt) and ``advice`` (lines keyed to
+  the failure and to what the code already does).
+
+Every stage also gets ``test``: the item's criterion test in clinical words
+(:func:`scafe.criterion_words.spec_brief`), so the prompt states what the extractor will be
+tested on, and the one wording of "rises/falls" the test itself uses.
 - ``classify_image`` — ``labels``; ``item``/``criteria`` may be ``None``.
 - ``classify_features`` — ``labels``, ``features`` (list of ``{name, value, description}``);
   ``item``/``criteria`` may be ``None``.
@@ -155,6 +161,9 @@ def render(stage: str, *, item: Any, criteria: Any, root: Path | None = None, **
         "scale": getattr(criteria, "scale", None),
         "allowed_api": allowed_api(),
         "labels": list(DEFAULT_LABELS),
+        "test": _test_brief(item),
+        "history": [],
+        "advice": [],
         **context,
     }
     try:
@@ -171,6 +180,16 @@ def render(stage: str, *, item: Any, criteria: Any, root: Path | None = None, **
             f"template {stage}.j2 uses an undefined value ({exc.message}) for item "
             f"{getattr(item, 'id', None)!r}; fix the template or pass the variable"
         ) from exc
+
+
+def _test_brief(item: Any) -> dict[str, Any] | None:
+    """The item's criterion test in words (``None`` for the classify stages without an item)."""
+    if item is None or getattr(item, "ground_truth", None) is None:
+        return {"trend": "", "tracking": "", "nuisances": [], "invariance": None, "why": ""}
+    from scafe.criterion_tests.phantom_sets import CRITERION_FAMILIES
+    from scafe.criterion_words import spec_brief
+
+    return spec_brief(item, n_families=len(CRITERION_FAMILIES))
 
 
 def messages(stage: str, *, item: Any, criteria: Any, root: Path | None = None, **context: Any) -> list[dict[str, str]]:

@@ -153,7 +153,9 @@ def _ask_for_code(state: SpecState, runtime: Ctx, stage: Literal["write", "repai
     attempt = state.get("attempt", 0) + 1
     extra: dict[str, Any] = {"spec": spec}
     if stage == "repair":
-        extra.update(previous_code=state.get("code"), failure=state.get("failure") or "", attempt=attempt - 1)
+        extra.update(previous_code=state.get("code"), failure=state.get("failure") or "", attempt=attempt - 1,
+                     history=history_lines(state.get("history", []), before=attempt - 1),
+                     advice=_advice(state, item))
     chat = prompting.messages(stage, item=item, criteria=criteria, **extra)
     where = f"{item.id}/{spec['name']}/attempt{attempt}"
     ctx.run.write(f"{where}.prompt.md", format_chat(chat))
@@ -187,6 +189,41 @@ def _ask_for_code(state: SpecState, runtime: Ctx, stage: Literal["write", "repai
     return {**update, "code": code, "failure": None, "failure_kind": "", "tokens": tokens}
 
 
+_OUTCOME_WORDS = {"criterion": "criterion tests failed", "contract": "contract battery failed", "passed": "passed"}
+
+
+def history_lines(history: list[dict[str, Any]], *, before: int) -> list[str]:
+    """One line of figures per validated attempt before ``before`` (the repair prompt's history)."""
+    lines = []
+    for record in history:
+        if record.get("stage") != "validate" or record.get("attempt", 0) >= before:
+            continue
+        figures = record.get("figures") or {}
+        outcome = _OUTCOME_WORDS.get(str(record.get("outcome")), str(record.get("outcome")))
+        parts = [f"attempt {record['attempt']}: {outcome}"]
+        for family, fig in figures.items():
+            if not isinstance(fig, dict):
+                continue
+            rho = fig.get("rho")
+            text = f"family {family}: rho {rho:+.2f}" if rho is not None else f"family {family}: no rho"
+            if fig.get("failed"):
+                text += " (failed: " + ", ".join(fig["failed"]) + ")"
+            parts.append(text)
+        if record.get("contract_failure"):
+            parts.append(f"contract check failed: {record['contract_failure']}")
+        lines.append("; ".join(parts))
+    return lines[-4:]
+
+
+def _advice(state: SpecState, item: Any) -> list[str]:
+    """Advice for the last failure, keyed to the failing checks and to what the code does."""
+    if state.get("failure_kind") != "criterion" or not state.get("criterion"):
+        return []
+    from scafe.criterion_tests.advice import advice_for
+
+    return advice_for(state["criterion"], state.get("code"), item)
+
+
 def write_code(state: SpecState, runtime: Ctx) -> dict[str, Any]:
     """First attempt: the write prompt for this spec."""
     return _ask_for_code(state, runtime, "write")
@@ -214,6 +251,7 @@ def validate_code(state: SpecState, runtime: Ctx) -> dict[str, Any]:
     record: dict[str, Any] = {"attempt": attempt, "contract": contract,
                               "contract_seconds": round(time.perf_counter() - started, 3)}  # fmt: skip
     update: dict[str, Any] = {"contract": contract, "criterion": None}
+    figures: dict[str, Any] = {}
     if not report.ok:
         update.update(failure=report.repair_text(), failure_kind="contract")
     else:
@@ -227,6 +265,7 @@ def validate_code(state: SpecState, runtime: Ctx) -> dict[str, Any]:
         else:
             item = _criteria(state["criteria_file"]).item(state["item_id"])
             criterion = run_criterion_tests(code, item, output_key=key)
+            figures = criterion.figures()
             update["criterion"] = criterion.to_dict()
             update["output_key"] = key
             record["criterion"] = update["criterion"]
@@ -238,7 +277,12 @@ def validate_code(state: SpecState, runtime: Ctx) -> dict[str, Any]:
     record.update(outcome=outcome, failure=update.get("failure"), seconds=round(time.perf_counter() - started, 3))
     ctx.run.write_json(f"{where}.report.json", record)
     ctx.notify("validated", item=state["item_id"], spec=spec["name"], attempt=attempt, outcome=outcome)
-    return {**update, "history": [{"attempt": attempt, "stage": "validate", "outcome": outcome}]}
+    step: dict[str, Any] = {"attempt": attempt, "stage": "validate", "outcome": outcome}
+    if update.get("criterion"):
+        step["figures"] = figures
+    elif outcome == "contract":
+        step["contract_failure"] = (update.get("failure") or "").splitlines()[0][:160]
+    return {**update, "history": [step]}
 
 
 def route_validation(state: SpecState) -> Literal["evaluate", "repair", "give_up"]:

@@ -24,18 +24,23 @@ def list_criteria(
     root: Path | None = typer.Option(None, "--root", help=ROOT_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
     fmt: str = format_option(),
+    spec: str | None = typer.Option(None, "--spec", help="Print the full criterion test of one item, SCALE/ITEM."),
 ) -> None:
-    """List every criteria item: scale/item, name, whether a photo shows it, its ground truth, and
-    the active library extractors validated against that ground truth (observable items that no
-    active extractor measures are named below the table)."""
+    """List every criteria item: scale/item, name, whether a photo shows it, its test specification
+    (physical quantity, direction, min rho, nuisances) and the active library extractors validated
+    against it (observable items that no active extractor measures are named below the table).
+    --spec SCALE/ITEM prints that item's whole test: every nuisance with its bound and reason."""
 
     from rich.table import Table
 
     from scafe.criteria import all_criteria
     from scafe.paths import project_root
 
+    if spec is not None:
+        _print_spec(spec, project_root(root))
+        return
     files = all_criteria(project_root(root))
-    measured_by = _active_extractors_by_column(project_root(root))
+    measured_by = _active_extractors_by_column(project_root(root), files)
     fmt = resolve_format(fmt, as_json)
     if fmt != "table":
         rows = [
@@ -52,7 +57,7 @@ def list_criteria(
     table.add_column("scale/item", no_wrap=True)
     table.add_column("name", max_width=22)
     table.add_column("photo", no_wrap=True)
-    table.add_column("ground truth", no_wrap=True)
+    table.add_column("test: quantity (direction)", overflow="fold")
     table.add_column("min rho", no_wrap=True)
     table.add_column("measured by (active)", overflow="fold", min_width=18)
     uncovered = []
@@ -67,7 +72,8 @@ def list_criteria(
                 ref,
                 item.name,
                 "yes" if item.observable_in_photo else "[yellow]no[/yellow]",
-                f"{gt.column} ({gt.direction})" if gt else "-",
+                _escape(f"{gt.quantity} ({gt.direction}{', two-sided' if gt.two_sided else ''}"
+                        f"{', at fixed ' + gt.within.removeprefix('nuisance_') if gt.within else ''})") if gt else "-",
                 f"{gt.min_rho:g}" if gt else "",
                 ", ".join(names) if names else ("[yellow]none[/yellow]" if item.observable_in_photo else "-"),
             )
@@ -77,9 +83,41 @@ def list_criteria(
                      "(`scafe generate --criteria FILE --items ITEM` can propose one).")
 
 
-def _active_extractors_by_column(root: Path) -> dict[str, list[str]]:
-    """Ground-truth column -> ``["name@vK", ...]``: the active library entries whose criterion
-    tests passed against that column (empty if there is no library)."""
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
+def _print_spec(ref: str, root: Path) -> None:
+    """The whole criterion test of one item, in the words the prompts use (plus the columns)."""
+    from scafe.criteria import find_item
+    from scafe.criterion_tests.phantom_sets import CRITERION_FAMILIES
+    from scafe.criterion_words import spec_brief
+
+    criteria, item = find_item(ref, root)
+    gt = item.ground_truth
+    stdout.print(f"{criteria.scale}/{item.id} ({_escape(item.name)})", highlight=False)
+    if gt is None:
+        stdout.print(f"  not observable in a photo: {_escape(item.unobservable_reason or '')}", highlight=False)
+        return
+    brief = spec_brief(item, n_families=len(CRITERION_FAMILIES))
+    lines = [f"ground truth: {gt.column} = {gt.quantity}; direction {gt.direction}; min rho {gt.min_rho:g}"
+             + (f"; within {gt.within}" if gt.within else "") + ("; two-sided" if gt.two_sided else ""),
+             f"direction: the main output {brief['trend']}", f"tracking: {brief['tracking']}"]
+    if brief["why"]:
+        lines.append(f"why: {brief['why']}")
+    lines += [f"nuisance {n.column}: {n.allowed} - {' '.join(n.why.split())}" for n in gt.nuisances]
+    if brief["invariance"]:
+        lines.append(f"orientation: {brief['invariance']}")
+    lines.append(f"phantom families: {', '.join(CRITERION_FAMILIES)} (must pass on each)")
+    for line in lines:
+        stdout.print("  " + _escape(line), highlight=False, soft_wrap=True)
+
+
+def _active_extractors_by_column(root: Path, files: list) -> dict[str, list[str]]:
+    """Ground-truth column -> ``["name@vK", ...]``: the active library entries whose item is tested
+    against that column in the current criteria files (empty if there is no library)."""
     from scafe.errors import ScafeError
     from scafe.library import Library
     from scafe.paths import library_dir
@@ -88,9 +126,10 @@ def _active_extractors_by_column(root: Path) -> dict[str, list[str]]:
         library = Library.open(library_dir(root))
     except (ScafeError, OSError):
         return {}
+    columns = {f"{c.scale}/{i.id}": i.ground_truth.column for c in files for i in c.items if i.ground_truth}
     out: dict[str, list[str]] = {}
     for entry in library.active():
-        column = (entry.validation or {}).get("criterion", {}).get("column")
+        column = columns.get(entry.criterion.ref)
         if column:
             out.setdefault(column, []).append(f"{entry.name}@v{entry.version}")
     return out

@@ -206,6 +206,8 @@ def verify(
             rho = f" rho={r.rho:+.2f}" if r.rho is not None else ""
             stdout.print(f"{mark} {r.label}  contract={r.contract} criterion={r.criterion}{rho} ({r.seconds:.1f} s)",
                          highlight=False)  # fmt: skip
+            for line in r.family_lines():  # criterion tests per phantom family (h11v)
+                stdout.print(f"      {line}", highlight=False, markup=False)
             for failure in r.failures:
                 stdout.print(f"      {failure}", highlight=False, markup=False, soft_wrap=True)
     if failing:

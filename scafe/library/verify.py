@@ -38,6 +38,9 @@ class VerifyResult:
     failures: list[str] = field(default_factory=list)
     seconds: float = 0.0
     rho: float | None = None
+    #: per phantom family: ``{"passed", "rho", "worst_nuisance": [column, rho] | None,
+    #: "invariance_max_rel_change", "failures"}`` (the criterion tests run on every family)
+    families: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def label(self) -> str:
@@ -47,6 +50,19 @@ class VerifyResult:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (``scafe library verify --json``)."""
         return {"label": self.label, **asdict(self)}
+
+    def family_lines(self) -> list[str]:
+        """One line per phantom family: pass/fail, rho, worst nuisance, invariance."""
+        lines = []
+        for family, fig in self.families.items():
+            rho = "n/a" if fig.get("rho") is None else f"{fig['rho']:+.2f}"
+            worst = fig.get("worst_nuisance")
+            worst_text = f"{worst[0]} {worst[1]:+.2f}" if worst else "none"
+            inv = fig.get("invariance_max_rel_change")
+            inv_text = "not tested" if inv is None else f"{100 * inv:.1f}%"
+            mark = "pass" if fig.get("passed") else "FAIL"
+            lines.append(f"family {family}: {mark} rho {rho}, worst nuisance {worst_text}, invariance {inv_text}")
+        return lines
 
 
 @dataclass
@@ -204,6 +220,12 @@ def _run_criterion(library: Library, entry: Entry, source: str, test: Callable[.
         result.failures.append(f"criterion tests could not run: {type(exc).__name__}: {exc}")
         return "error"
     result.rho = getattr(report, "rho", None)
+    for family, fam in (getattr(report, "families", None) or {}).items():
+        result.families[family] = {
+            "passed": fam.passed, "rho": fam.rho, "form": fam.form,
+            "worst_nuisance": list(fam.worst_nuisance) if fam.worst_nuisance else None,
+            "invariance_max_rel_change": fam.invariance_max_rel_change, "failures": fam.failures,
+        }  # fmt: skip
     if not report.passed:
         found = list(getattr(report, "failures", []) or []) or ["criterion tests failed"]
         result.failures.extend(f"criterion {entry.criterion.ref}: {text}" for text in found)

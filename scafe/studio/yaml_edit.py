@@ -162,7 +162,7 @@ def _set_ground_truth(target: Any, values: dict[str, Any]) -> None:
     gt = target.get("ground_truth")
     if gt is None:
         return
-    for key in ("column", "direction", "min_rho", "max_nuisance_rho"):
+    for key in ("column", "direction", "min_rho"):  # nuisance bounds live per nuisance now (h11v)
         raw = values.get(key)
         if raw in (None, ""):
             continue

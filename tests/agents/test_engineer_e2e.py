@@ -69,7 +69,8 @@ def test_code_that_measures_the_wrong_thing_is_rejected_by_criterion_tests(tmp_p
     summary, _, _ = run_engineer(tmp_path, router, ["vascularity"], attempts=1, usefulness=SMALL)
     [row] = summary.rows
     assert (row["outcome"], row["last_check"]) == ("rejected", "criterion")
-    assert "does not track latent_central_delta_a" in row["reason"]
+    assert "tracking the haemoglobin excess of the scar" in row["reason"]
+    assert "latent_" not in row["reason"]
     report = json.loads((summary.directory / "vascularity/redness_contrast/attempt1.report.json").read_text())
     assert report["contract"]["status"] == "ok"  # it ran fine: only the criterion tests caught it
     assert Library.open(tmp_path / "library").entries() == []

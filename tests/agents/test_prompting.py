@@ -40,7 +40,7 @@ def test_write_prompt_has_contract_api_quirks_and_example(vascularity) -> None:
     assert "arr[i] = arr[i] + x" in text  # RestrictedPython quirk
     assert "starting with an underscore" in text
     assert "def extract(image, mask):" in text  # the worked example
-    assert "must rise as vascularity increases" in text
+    assert "must rise as vascularity gets more pronounced" in text
 
 
 def test_allowed_api_is_read_from_the_sandbox_policy(vascularity) -> None:

@@ -31,8 +31,13 @@ MINIMAL = textwrap.dedent(
           1: red
         observable_in_photo: true
         ground_truth:
-          column: latent_central_delta_a
+          column: latent_hb_excess
+          quantity: the haemoglobin excess of the scar
           direction: "+"
+          nuisances:
+            - column: nuisance_ita
+              max_rho: 0.3
+              why: the scar is compared with the skin around it
     """
 )
 
@@ -67,8 +72,9 @@ def test_palpation_items_are_declared_unobservable(project_root: Path) -> None:
 
 def test_required_ground_truths(project_root: Path) -> None:
     expected = {
-        "vss/vascularity": ("latent_central_delta_a", "+"),
-        "vss/pigmentation": ("latent_melanin_scale", "+"),
+        "vss/vascularity": ("latent_hb_excess", "+"),
+        "posas_observer/vascularity": ("latent_hb_excess", "+"),
+        "vss/pigmentation": ("latent_melanin_log_ratio", "+"),
         "vss/height": ("latent_height_mm", "+"),
         "jsw_keloid/rim_erythema": ("latent_rim_delta_a", "+"),
         "jsw_keloid/shape": ("latent_solidity", "-"),
@@ -87,8 +93,10 @@ def test_non_default_thresholds_are_explained(project_root: Path) -> None:
     for criteria in all_criteria(project_root):
         for item in criteria.items:
             gt = item.ground_truth
-            if gt is not None and (gt.min_rho != 0.5 or gt.max_nuisance_rho != 0.3):
+            if gt is not None and (gt.min_rho != 0.5 or gt.within or gt.two_sided):
                 assert gt.why, f"{criteria.scale}/{item.id} changes a threshold without saying why"
+            for nuisance in gt.nuisances if gt is not None else []:
+                assert len(nuisance.why.split()) >= 6, f"{criteria.scale}/{item.id}: say why for {nuisance.column}"
 
 
 def test_minimal_file_loads_with_sha_and_string_anchor_keys(tmp_path: Path) -> None:
@@ -124,16 +132,28 @@ def test_typo_in_item_key_and_top_level_key(tmp_path: Path) -> None:
 
 
 def test_unknown_ground_truth_column_suggests_the_right_one(tmp_path: Path) -> None:
-    path = write(tmp_path, MINIMAL.replace("latent_central_delta_a", "latent_centrl_delta_a"))
-    with pytest.raises(CriteriaError, match=r"unknown phantom column 'latent_centrl_delta_a'.*did you mean 'latent_central_delta_a'\?.*demo.yaml:11"):
+    path = write(tmp_path, MINIMAL.replace("latent_hb_excess", "latent_hb_exces"))
+    with pytest.raises(CriteriaError, match=r"unknown phantom column 'latent_hb_exces'.*did you mean 'latent_hb_excess'\?.*demo.yaml:11"):
         load_criteria(path)
 
 
 def test_bad_direction_and_out_of_range_rho(tmp_path: Path) -> None:
     text = MINIMAL.replace('direction: "+"', 'direction: up\n      min_rho: 1.5')
     _, problems = validate_criteria_file(write(tmp_path, text))
-    assert any("direction" in p and "demo.yaml:12" in p for p in problems), problems
-    assert any("min_rho" in p and "demo.yaml:13" in p for p in problems), problems
+    assert any("direction" in p and "demo.yaml:13" in p for p in problems), problems
+    assert any("min_rho" in p and "demo.yaml:14" in p for p in problems), problems
+
+
+def test_nuisance_needs_a_bound_and_a_reason(tmp_path: Path) -> None:
+    text = MINIMAL.replace("max_rho: 0.3", "max_rho: null")
+    _, problems = validate_criteria_file(write(tmp_path, text))
+    assert any("needs exactly one bound" in p for p in problems), problems
+    text = MINIMAL.replace("nuisance_ita", "nuisance_itta")
+    _, problems = validate_criteria_file(write(tmp_path, text))
+    assert any("did you mean 'nuisance_ita'" in p for p in problems), problems
+    text = MINIMAL.replace('direction: "+"', 'direction: "+"\n      within: nuisance_light_elevation_deg')
+    _, problems = validate_criteria_file(write(tmp_path, text))
+    assert any("must also be listed under nuisances" in p for p in problems), problems
 
 
 def test_observable_item_needs_ground_truth_and_unobservable_needs_reason(tmp_path: Path) -> None:

@@ -99,7 +99,7 @@ def test_form_edit_keeps_comments_and_save_writes_atomically(studio_root: Path, 
     form = client.post("/api/criteria/vss/form", json={"text": before, "item": "vascularity", "fields": {
         "definition": "Blood vessels seen as redness of the scar against the surrounding skin.",
         "anchors": {"1": "pink (light red)"}, "observable_in_photo": True,
-        "ground_truth": {"column": "latent_central_delta_a", "direction": "+", "min_rho": "0.5",
+        "ground_truth": {"column": "latent_hb_excess", "direction": "+", "min_rho": "0.5",
                          "max_nuisance_rho": "0.3"}}}).json()  # the whole form, as the page sends it
     text = form["text"]
     saved = client.post("/api/criteria/vss/save", json={"text": text, "base_sha256": _sha(before)})
@@ -120,10 +120,10 @@ def test_invalid_save_is_refused_with_the_messages(studio_root: Path, client_fac
     client = client_factory(StudioConfig(root=studio_root, token=TOKEN))
     path = studio_root / "prompts/criteria/vss.yaml"
     before = path.read_text()
-    broken = before.replace("column: latent_central_delta_a", "column: latent_central_delta", 1)
+    broken = before.replace("column: latent_hb_excess", "column: latent_hb_exces", 1)
     answer = client.post("/api/criteria/vss/save", json={"text": broken, "base_sha256": _sha(before)})
     assert answer.status_code == 422
-    assert any("did you mean 'latent_central_delta_a'" in p for p in answer.json()["problems"])
+    assert any("did you mean 'latent_hb_excess'" in p for p in answer.json()["problems"])
     assert path.read_text() == before
 
 
@@ -333,7 +333,7 @@ def test_scatter_plots_the_criterion_tests_own_values(studio_root: Path, client_
     entry = library.get("vss_vascularity")
     feature, truth, key, column, item = criterion_values(library, entry)
     recorded = entry.validation["criterion"]
-    assert (key, column) == (recorded["output_key"], recorded["column"])
+    assert (key, column) == (recorded["output_key"], item.ground_truth.column)  # the current test spec
     report = run_criterion_tests(library.source(entry), item, output_key=key)  # what verify runs today
     ok = np.isfinite(feature) & np.isfinite(truth)
     assert stats.spearmanr(feature[ok], truth[ok]).statistic == pytest.approx(report.rho, abs=1e-9)

@@ -1,0 +1,22 @@
+"""Colour (flawed: signed lightness only): L* inside minus ring.
+
+Empty mask: NaN.
+"""
+
+import numpy as np
+from scipy import ndimage
+from skimage import color
+
+
+def extract(image, mask):
+    mask = np.asarray(mask, dtype=bool)
+    if not mask.any():
+        return {"colour_mismatch": float("nan")}
+    far = ndimage.distance_transform_edt(~mask)
+    ring = (far > 3) & (far <= 15)
+    if not ring.any():
+        ring = ~mask
+    if not ring.any():
+        return {"colour_mismatch": 0.0}
+    lab = color.rgb2lab(image)
+    return {"colour_mismatch": float(lab[..., 0][mask].mean() - lab[..., 0][ring].mean())}

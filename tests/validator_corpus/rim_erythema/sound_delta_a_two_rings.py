@@ -1,0 +1,24 @@
+"""Rim erythema: mean a* in a ring 3-15 px outside minus mean a* 25-45 px outside.
+
+Empty mask: NaN.
+"""
+
+import numpy as np
+from scipy import ndimage
+from skimage import color
+
+
+def extract(image, mask):
+    mask = np.asarray(mask, dtype=bool)
+    if not mask.any():
+        return {"rim_redness": float("nan")}
+    far = ndimage.distance_transform_edt(~mask)
+    near = (far > 3) & (far <= 15)
+    away = (far > 25) & (far <= 45)
+    if not near.any() or not away.any():
+        near = (far > 0) & (far <= max(float(far.max()) / 2.0, 1.0))
+        away = far > max(float(far.max()) / 2.0, 1.0)
+    if not near.any() or not away.any():
+        return {"rim_redness": 0.0}
+    lab = color.rgb2lab(image)
+    return {"rim_redness": float(lab[..., 1][near].mean() - lab[..., 1][away].mean())}
