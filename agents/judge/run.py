@@ -42,6 +42,7 @@ def judge_with_llm(
     descriptors: dict[str, float] | None = None,
     max_attempts: int = 3,
     templates_dir: str | None = None,
+    recall_cache: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Judge one mask with the four-stage LLM chain.
 
@@ -61,6 +62,9 @@ def judge_with_llm(
         LLM calls per stage (1 + bounded retries on invalid output).
     templates_dir : str, optional
         Folder with ``judge_*.j2`` (default ``<project root>/prompts/templates``).
+    recall_cache : dict, optional
+        Pass the same dict to every judgement of a run: stage 1 (nothing case-specific) is then
+        asked once per model and target and its reply reused.
     """
     from agents.judge.graph import graph
     from scafe.judge.descriptors import compute_descriptors
@@ -79,7 +83,7 @@ def judge_with_llm(
     images = [png_bytes(image), overlay_png(image, mask)] if vision else []
     context = JudgeContext(
         client=client, target=target, images=images, max_attempts=max_attempts,
-        templates_dir=str(templates_dir or default_templates()),
+        templates_dir=str(templates_dir or default_templates()), recall_cache=recall_cache,
     )
     state = graph.invoke({"descriptors": descriptors, "rule_findings": findings}, context=context)
     stages: dict[str, Any] = {stage: state.get(stage) for stage in STAGES}

@@ -24,7 +24,8 @@ JUDGE_HELP = (
 
 
 def _llm_client(
-    base_url: str | None, model: str | None, *, required: bool, record: Path | None = None, replay: Path | None = None
+    base_url: str | None, model: str | None, *, required: bool, record: Path | None = None, replay: Path | None = None,
+    **overrides: Any,
 ) -> Any:
     """A configured LLM client, or None when no endpoint (or recording) is configured and none is required."""
     import os
@@ -38,7 +39,7 @@ def _llm_client(
         from agents.llm import LLMClient, LLMConfig
     except ImportError as exc:  # pragma: no cover - the LLM stack is a core dependency
         raise ConfigError(f"The LLM client cannot be imported ({exc}); reinstall scafe.") from exc
-    return LLMClient(LLMConfig.from_env(base_url=base_url, model=model, record=record, replay=replay))
+    return LLMClient(LLMConfig.from_env(base_url=base_url, model=model, record=record, replay=replay, **overrides))
 
 
 RECORD_HELP = "Append every LLM exchange to this JSONL file (replay it later with --replay)."
@@ -151,7 +152,10 @@ def judge_bench(
     base_url: str | None = typer.Option(None, "--base-url", help="OpenAI-compatible endpoint; adds the 'llm' method (default: OPENAI_BASE_URL; skipped when none)."),
     model: str | None = typer.Option(None, "--model", help="Model name for the 'llm' method (default: SCAFE_MODEL)."),
     vision: bool = typer.Option(False, "--vision", help="Send image and overlay to the model at stage 2 in the 'llm' method."),
-    llm_limit: int = typer.Option(100, "--llm-limit", help="Judge only the first N test cases with the LLM (4 calls each)."),
+    llm_limit: int = typer.Option(100, "--llm-limit", help="Judge only the first N test cases with the LLM (4 calls each); --llm-sample is the fairer choice."),
+    llm_sample: int | None = typer.Option(None, "--llm-sample", min=1, help="Judge a stratified, seeded sample of N test cases (across failure modes, severities and phantoms) with the LLM; every method is also scored on that sample."),
+    timeout: float | None = typer.Option(None, "--timeout", min=1, help="Seconds per LLM call (default: the client's, SCAFE_LLM_TIMEOUT)."),
+    max_retries: int | None = typer.Option(None, "--max-retries", min=0, help="Retries per LLM call on timeouts and HTTP 5xx (default: the client's)."),
     record: Path | None = typer.Option(None, "--record", help=RECORD_HELP),
     replay: Path | None = typer.Option(None, "--replay", help=REPLAY_HELP),
 ) -> None:
@@ -159,7 +163,12 @@ def judge_bench(
     from scafe.judge.bench import build_benchmark, run_benchmark
     from scafe.judge.report import metrics_document, write_metrics, write_report
 
-    client = _llm_client(base_url, model, required=False, record=record, replay=replay)
+    overrides: dict[str, Any] = {}
+    if timeout is not None:
+        overrides["timeout_s"] = timeout
+    if max_retries is not None:
+        overrides["max_retries"] = max_retries
+    client = _llm_client(base_url, model, required=False, record=record, replay=replay, **overrides)
     skipped: dict[str, str] = {}
     extra: dict[str, Any] = {}
     if client is None:
@@ -169,9 +178,11 @@ def judge_bench(
         from scafe.judge.rules import SegmentationTarget
 
         loaded = SegmentationTarget.load(target)
+        recall_cache: dict[str, Any] = {}  # stage 1 is the same for every case: asked once per run
 
         def llm_method(image: Any, mask: Any, descriptors: dict[str, float]) -> dict[str, Any]:
-            return judge_with_llm(image, mask, client=client, target=loaded, vision=vision, descriptors=descriptors)
+            return judge_with_llm(image, mask, client=client, target=loaded, vision=vision, descriptors=descriptors,
+                                  recall_cache=recall_cache)
 
         extra["llm"] = llm_method
     with progress_bar() as bar:
@@ -184,12 +195,17 @@ def judge_bench(
                 tasks[name] = bar.add_task(f"method {name}", total=total)
             bar.update(tasks[name], completed=done)
 
-        results = run_benchmark(bench, target=target, extra_methods=extra, extra_limit=llm_limit, progress=method_progress)
+        results = run_benchmark(bench, target=target, extra_methods=extra, extra_limit=llm_limit,
+                                extra_sample=llm_sample, progress=method_progress)
+    from scafe.judge.sample import write_cases_csv
+
     document = metrics_document(bench, results, skipped)
     metrics_path = write_metrics(out / "metrics.json", document)
     report_path = write_report(out, bench, results, skipped)
+    cases_path = write_cases_csv(out / "cases.csv", bench.split("test"), results["predictions"], results["positions"],
+                                 results["sample"].get("indices", ()))
     _print_table(document)
-    console.print(f"wrote {metrics_path} and {report_path}", highlight=False)
+    console.print(f"wrote {metrics_path}, {cases_path} and {report_path}", highlight=False)
 
 
 def _print_table(document: dict[str, Any]) -> None:
@@ -202,6 +218,14 @@ def _print_table(document: dict[str, Any]) -> None:
         auc = "-" if m["auc"] != m["auc"] else f"{m['auc']:.3f}"
         table.add_row(name, str(m["n"]), f"{m['accuracy']:.3f}", f"{m['balanced_accuracy']:.3f}", auc, f"{m['uncertain_rate']:.2f}")
     stdout.print(table)
+    if document.get("sample"):
+        sample = Table(title=f"the same methods on the LLM sample ({document['sample']['how']}, n = {document['sample']['n']})")
+        for column in ("method", "n", "accuracy", "balanced acc.", "AUC", "uncertain"):
+            sample.add_column(column)
+        for name, m in document["sample"]["methods"].items():
+            auc = "-" if m["auc"] != m["auc"] else f"{m['auc']:.3f}"
+            sample.add_row(name, str(m["n"]), f"{m['accuracy']:.3f}", f"{m['balanced_accuracy']:.3f}", auc, f"{m['uncertain_rate']:.2f}")
+        stdout.print(sample)
     for name, reason in document["skipped"].items():
         stdout.print(f"{name}: skipped - {reason}")
     timing = document["timing"]
