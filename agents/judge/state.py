@@ -67,8 +67,8 @@ class ClinicalSynthesis(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    verdict: Literal["acceptable", "unacceptable"]
-    confidence: float = Field(ge=0.0, le=1.0)
+    verdict: Literal["acceptable", "unacceptable", "uncertain"]
+    confidence: float = Field(ge=0.0, le=1.0, description="P(the stated verdict is correct)")
     failure_modes: list[str]
     rationale: str = Field(min_length=1)
 

@@ -119,3 +119,30 @@ def test_cli_target_path_exits_with_usage_error(tmp_path: Path, capsys) -> None:
     assert code == 2
     assert "not a path" in captured.err + captured.out
     assert "Traceback" not in captured.err
+
+
+def test_stage4_prompt_defines_confidence_lists_modes_and_allows_uncertain() -> None:
+    target = SegmentationTarget.load("scar")
+    unsure = {"verdict": "uncertain", "confidence": 0.5, "failure_modes": [], "rationale": "Cannot tell."}
+    replies = [json.dumps(r) for r in (RECALL, ANALYSIS, INFERENCE, unsure)]
+    with FakeLLMServer(replies) as srv:
+        out = judge_with_llm(_image(), _ellipse(), client=_client(srv.url), target=target)
+        stage4 = "\n".join(str(m["content"]) for m in srv.requests[3]["messages"])
+    assert "probability" in stage4
+    assert "uncertain" in stage4
+    assert all(f"- {mode}:" in stage4 for mode in target.failure_modes)
+    assert "area_fraction" in stage4  # the descriptor table reaches stage 4
+    assert out["verdict"] == "uncertain"
+    assert out["llm"]["verdict"] == "uncertain"
+    assert out["disagreement"] is False
+
+
+def test_stage3_prompt_gets_the_descriptor_table_and_defines_plausible_anatomy() -> None:
+    target = SegmentationTarget.load("scar")
+    replies = [json.dumps(r) for r in (RECALL, ANALYSIS, INFERENCE, OVERRIDE)]
+    with FakeLLMServer(replies) as srv:
+        judge_with_llm(_image(), _ellipse(), client=_client(srv.url), target=target)
+        stage3 = "\n".join(str(m["content"]) for m in srv.requests[2]["messages"])
+    assert "Stage 3 of 4" in stage3
+    assert "- area_fraction:" in stage3
+    assert '"plausible_anatomy" is true when' in stage3
