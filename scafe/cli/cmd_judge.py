@@ -102,8 +102,10 @@ def _print_readable(result: dict[str, Any]) -> None:
 
 
 def judge(
-    image: Path = typer.Option(..., "--image", "-i", help="Photograph (PNG/JPEG/TIFF; converted to 8-bit RGB)."),
-    mask: Path = typer.Option(..., "--mask", "-m", help="Mask to judge (PNG/TIFF; nonzero = lesion), same size as the image."),
+    image: Path | None = typer.Option(None, "--image", "-i", help="Photograph (PNG/JPEG/TIFF; converted to 8-bit RGB)."),
+    mask: Path | None = typer.Option(None, "--mask", "-m", help="Mask to judge (PNG/TIFF; nonzero = lesion), same size as the image."),
+    data: Path | None = typer.Option(None, "--data", help="Judge every mask of a dataset (manifest CSV with image and mask columns, or its folder) instead of one; writes --out/judgements.csv, summary.json and report.html."),
+    out: Path | None = typer.Option(None, "--out", "-o", help="Output folder for --data (default: judge-<manifest folder name> in the working directory)."),
     target: str = typer.Option("scar", "--target", help="Segmentation target name (a file stem in prompts/criteria/segmentation/, e.g. scar), not a path."),
     as_json: bool = typer.Option(False, "--json", help="Print the machine-readable JSON result instead of the readable form."),
     vision: bool = typer.Option(False, "--vision", help="Also send the photograph and a mask-outline overlay (PNG) to the model at stage 2 (multimodal models only)."),
@@ -120,6 +122,14 @@ def judge(
     from scafe.paths import project_root, templates_dir
 
     project = project_root(root)
+    if data is not None:
+        if image is not None or mask is not None:
+            raise UsageError("Pass either --data MANIFEST or --image and --mask, not both.")
+        _judge_data(data, out, target=target, project=project, as_json=as_json, vision=vision,
+                    client=_llm_client(base_url, model, required=vision, record=record, replay=replay))
+        return
+    if image is None or mask is None:
+        raise UsageError("Pass --image and --mask (one mask), or --data MANIFEST (every mask of a dataset).")
     picture = read_image(image)
     candidate = read_mask(mask)
     if candidate.shape != picture.shape[:2]:
@@ -141,6 +151,38 @@ def judge(
         stdout.print_json(json.dumps(result))
     else:
         _print_readable(result)
+
+
+def _judge_data(data: Path, out: Path | None, *, target: str, project: Path, as_json: bool, vision: bool, client: Any) -> None:
+    from scafe.judge.dataset_judge import judge_dataset
+    from scafe.judge.rules import SegmentationTarget, judge_with_rules
+    from scafe.paths import templates_dir
+    from scafe.textsafe import safe_text
+
+    loaded = SegmentationTarget.load(target, project)
+    folder = out or Path(f"judge-{(data if data.is_dir() else data.parent).resolve().name or 'data'}")
+    recall_cache: dict[str, Any] = {}
+
+    def one(picture: Any, candidate: Any) -> dict[str, Any]:
+        if client is None:
+            return judge_with_rules(picture, candidate, target=target, root=project)
+        from agents.judge.run import judge_with_llm
+
+        return judge_with_llm(picture, candidate, client=client, target=loaded, vision=vision,
+                              templates_dir=str(templates_dir(project)), recall_cache=recall_cache)
+
+    with progress_bar() as bar:
+        task = bar.add_task("judging masks", total=None)
+        summary = judge_dataset(data, folder, one, progress=lambda done, total: bar.update(task, completed=done, total=total))
+    if as_json:
+        stdout.print_json(json.dumps({**summary, "out": str(folder)}))
+        return
+    stdout.print(f"{summary['n']} masks judged: " + ", ".join(f"{k} {v}" for k, v in summary["verdicts"].items()), highlight=False)
+    if summary["failure_modes"]:
+        stdout.print("failure modes: " + ", ".join(f"{safe_text(k)} {v}" for k, v in summary["failure_modes"].items()), highlight=False)
+    for bad in summary["errors"][:10]:
+        stdout.print(f"  could not judge {safe_text(bad['id'])}: {safe_text(bad['error'], 200)}", highlight=False)
+    console.print(f"wrote {safe_text(folder / 'judgements.csv')}, summary.json and report.html", highlight=False)
 
 
 def judge_bench(
