@@ -1,6 +1,6 @@
-"""Phantom generation speed: phantoms per second at 256 and 512 px (goal: 400 at 256 px in <= 60 s).
+"""Phantom generation speed per family: phantoms per second at 256 and 512 px (goal: 400 at 256 px in <= 60 s).
 
-Usage: ``python benchmarks/phantoms.py [--n256 400] [--n512 100] [--workers 2] [--json PATH]``
+Usage: ``python benchmarks/phantoms.py [--families a,b] [--n256 400] [--n512 100] [--workers 2] [--json PATH]``
 
 Times ``generate_phantoms`` end to end (rendering, PNG writing, manifest) into a temporary folder,
 prints a table and writes ``benchmarks/results/phantoms.json``. The machine's load average is
@@ -18,13 +18,14 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 RESULTS = Path(__file__).resolve().parent / "results" / "phantoms.json"
 GOAL_SECONDS_400_AT_256 = 60.0
 
 
-def run(n: int, size: int, workers: int, seed: int = 0) -> dict[str, float]:
-    """Generate ``n`` phantoms of ``size`` px with ``workers`` processes; return timings."""
+def run(n: int, size: int, workers: int, seed: int = 0, family: str = "a") -> dict[str, Any]:
+    """Generate ``n`` phantoms of ``family`` at ``size`` px with ``workers`` processes; return timings."""
     from scafe.data.phantoms import generate_phantoms
 
     def cpu() -> float:
@@ -33,11 +34,11 @@ def run(n: int, size: int, workers: int, seed: int = 0) -> dict[str, float]:
 
     with tempfile.TemporaryDirectory() as tmp:
         start, cpu_start = time.perf_counter(), cpu()
-        generate_phantoms(Path(tmp), n=n, seed=seed, size=size, workers=workers)
+        generate_phantoms(Path(tmp), n=n, seed=seed, size=size, workers=workers, family=family)
         seconds = time.perf_counter() - start
         cpu_seconds = cpu() - cpu_start  # worker processes are reaped by now, so they are counted
         n_bytes = sum(p.stat().st_size for p in Path(tmp).rglob("*") if p.is_file())
-    return {"size": size, "n": n, "workers": workers, "seconds": round(seconds, 2),
+    return {"family": family, "size": size, "n": n, "workers": workers, "seconds": round(seconds, 2),
             "phantoms_per_s": round(n / seconds, 2), "cpu_seconds": round(cpu_seconds, 2),
             "cpu_ms_per_phantom": round(1000 * cpu_seconds / n, 1),
             # what the same work takes on `workers` otherwise idle cores (CPU time split evenly)
@@ -50,28 +51,37 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n256", type=int, default=400, help="phantoms at 256 px")
     parser.add_argument("--n512", type=int, default=100, help="phantoms at 512 px")
     parser.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
+    parser.add_argument("--families", default="a,b", help="phantom families to time (default a,b)")
     parser.add_argument("--json", type=Path, default=RESULTS, help=f"where to write the JSON (default {RESULTS})")
     args = parser.parse_args(argv)
     load_before = os.getloadavg()[0]
-    rows = [run(args.n256, 256, args.workers), run(args.n512, 512, args.workers)]
+    rows = [run(n, size, args.workers, family=fam) for fam in args.families.split(",")
+            for n, size in ((args.n256, 256), (args.n512, 512)) if n > 0]
     load_after = os.getloadavg()[0]
-    at256 = rows[0]
-    projected_400 = 400 / at256["phantoms_per_s"]
-    idle_400 = at256["cpu_ms_per_phantom"] * 400 / 1000 / at256["workers"]
-    print(f"{'size':>5} {'n':>5} {'workers':>7} {'seconds':>8} {'phantoms/s':>10} {'CPU ms/ph':>9} "
+    print(f"{'family':>6} {'size':>5} {'n':>5} {'workers':>7} {'seconds':>8} {'phantoms/s':>10} {'CPU ms/ph':>9} "
           f"{'idle-core est. s':>16} {'MB':>6}")
     for r in rows:
-        print(f"{r['size']:>5} {r['n']:>5} {r['workers']:>7} {r['seconds']:>8.1f} {r['phantoms_per_s']:>10.2f} "
-              f"{r['cpu_ms_per_phantom']:>9.1f} {r['unloaded_estimate_s']:>16.1f} {r['mb_written']:>6.1f}")
-    print(f"400 phantoms at 256 px: {projected_400:.1f} s (goal <= {GOAL_SECONDS_400_AT_256:.0f} s: "
-          f"{'met' if projected_400 <= GOAL_SECONDS_400_AT_256 else 'NOT met'}); "
-          f"load average {load_before:.1f} -> {load_after:.1f} on {os.cpu_count()} cores; "
-          f"on {at256['workers']} idle cores about {idle_400:.1f} s (CPU time / workers)")
+        print(f"{r['family']:>6} {r['size']:>5} {r['n']:>5} {r['workers']:>7} {r['seconds']:>8.1f} "
+              f"{r['phantoms_per_s']:>10.2f} {r['cpu_ms_per_phantom']:>9.1f} {r['unloaded_estimate_s']:>16.1f} "
+              f"{r['mb_written']:>6.1f}")
+    families: dict[str, Any] = {}
+    for r in rows:
+        if r["size"] != 256:
+            continue
+        projected = 400 / r["phantoms_per_s"]
+        idle = r["cpu_ms_per_phantom"] * 400 / 1000 / r["workers"]
+        families[r["family"]] = {"projected_seconds_400_at_256": round(projected, 1),
+                                 "idle_cores_estimate_seconds_400_at_256": round(idle, 1),
+                                 "cpu_ms_per_phantom": r["cpu_ms_per_phantom"],
+                                 "goal_met": projected <= GOAL_SECONDS_400_AT_256}
+        print(f"family {r['family']}: 400 phantoms at 256 px: {projected:.1f} s (goal <= "
+              f"{GOAL_SECONDS_400_AT_256:.0f} s: {'met' if projected <= GOAL_SECONDS_400_AT_256 else 'NOT met'}); "
+              f"{r['cpu_ms_per_phantom']:.0f} ms CPU per phantom, about {idle:.1f} s on {r['workers']} idle cores")
+    print(f"load average {load_before:.1f} -> {load_after:.1f} on {os.cpu_count()} cores (shared machine)")
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps({
-        "benchmark": "phantoms", "rows": rows, "projected_seconds_400_at_256": round(projected_400, 1),
-        "goal_seconds_400_at_256": GOAL_SECONDS_400_AT_256, "goal_met": projected_400 <= GOAL_SECONDS_400_AT_256,
-        "idle_cores_estimate_seconds_400_at_256": round(idle_400, 1),
+        "benchmark": "phantoms", "rows": rows, "families": families,
+        "goal_seconds_400_at_256": GOAL_SECONDS_400_AT_256,
         "cpu_count": os.cpu_count(), "load_average_before": round(load_before, 2),
         "load_average_after": round(load_after, 2), "python": sys.version.split()[0],
         "platform": platform.platform(), "time_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

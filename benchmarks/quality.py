@@ -1,11 +1,12 @@
 """Quality benchmark: learning curves of every method on default and hard phantoms.
 
-Runs the demo's evaluation (:func:`scafe.demo.run_demo`) once per phantom profile and writes
-``benchmarks/results/quality.json`` = ``{"profiles": {"default": <metrics.json>, "hard": <metrics.json>}}``
-plus the goal checks of issue 6 at ``n_train = 50``. Prints the balanced-accuracy learning-curve
+Runs the demo's evaluation (:func:`scafe.demo.run_demo`) once per phantom family and profile and
+writes ``benchmarks/results/quality.json`` = ``{"profiles": {"<family>:<profile>": <metrics.json>}}``
+(e.g. ``a:default``, ``a:hard``, ``b:default``, ``b:hard``; each metrics document names its family
+in ``dataset.family``) plus the goal checks at ``n_train = 50``. Prints the balanced-accuracy learning-curve
 table of every method and the goals.
 
-    python benchmarks/quality.py                  # 400 + 400 phantoms at 256 px, 10 repeats
+    python benchmarks/quality.py                  # 400 + 400 phantoms at 256 px, 10 repeats, families a and b
     python benchmarks/quality.py --n 200 --repeats 5 --size 192     # a cheaper run
 """
 
@@ -67,6 +68,7 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=DEFAULT.size, help="Phantom size in pixels.")
     parser.add_argument("--repeats", type=int, default=DEFAULT.repeats, help="Subsets per training size.")
     parser.add_argument("--profiles", default="default,hard", help="Comma-separated phantom profiles.")
+    parser.add_argument("--families", default="a,b", help="Comma-separated phantom families (docs/PHANTOMS.md).")
     parser.add_argument("--out", type=Path, default=RESULTS / "quality.json", help="JSON to write.")
     parser.add_argument("--reports", type=Path, default=Path(tempfile.gettempdir()) / "scafe-quality",
                         help="Where each profile's report.html goes (not committed).")
@@ -75,15 +77,17 @@ def main() -> None:
     doc: dict = {"profiles": {}}  # exactly the shape issue 6 fixes; goals are recomputed from it
     if args.merge and args.out.is_file():  # e.g. re-run one profile and keep the other
         doc = {"profiles": json.loads(args.out.read_text())["profiles"]}
-    for profile in args.profiles.split(","):
-        config = replace(DEFAULT, n_pool=args.n, n_test=args.n, size=args.size, repeats=args.repeats, profile=profile)
+    runs = [(family, profile) for family in args.families.split(",") for profile in args.profiles.split(",")]
+    for family, profile in runs:
+        config = replace(DEFAULT, n_pool=args.n, n_test=args.n, size=args.size, repeats=args.repeats,
+                         profile=profile, family=family)
         started = time.perf_counter()
-        outcome = run_demo(args.reports / f"quality-{profile}", config=config,
+        outcome = run_demo(args.reports / f"quality-{family}-{profile}", config=config,
                            llm_unavailable="benchmark runs offline (no LLM endpoint)")
         metrics = json.loads(outcome.metrics.read_text())
-        doc["profiles"][profile] = metrics
+        doc["profiles"][f"{family}:{profile}"] = metrics
         metrics["dataset"].setdefault("timings", {})["total_s"] = round(time.perf_counter() - started, 1)
-        print_profile(profile, metrics)
+        print_profile(f"{profile} (family {family})", metrics)
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(doc, indent=2) + "\n")  # after each profile: a crash keeps the first
     print(f"\nwrote {args.out}")

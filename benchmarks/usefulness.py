@@ -7,7 +7,7 @@ the classes: the issue-11 finding of ΔAUC +0.000 for 27 of 28 features) and the
 (the default of ``UsefulnessSettings``). Reported per entry: ΔAUC and Δlog-loss with their 95%
 Nadeau–Bengio intervals, the with/without AUC and the redundancy (max |Spearman| with the rest).
 
-Run: ``python benchmarks/usefulness.py [--n 160] [--size 128] [--profiles default,hard] [--family a]``.
+Run: ``python benchmarks/usefulness.py [--n 160] [--size 128] [--profiles default,hard] [--families a,b]``.
 Prints a table and writes ``benchmarks/results/usefulness.json``.
 """
 
@@ -39,7 +39,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=160, help="training phantoms (default 160)")
     parser.add_argument("--size", type=int, default=128, help="phantom size in px (default 128)")
     parser.add_argument("--profiles", default="default,hard", help="phantom profiles (default default,hard)")
-    parser.add_argument("--family", default="a", help="phantom family (default a)")
+    parser.add_argument("--families", default="a,b", help="phantom families (default a,b)")
     parser.add_argument("--json", type=Path, default=RESULTS, help=f"output JSON (default {RESULTS})")
     args = parser.parse_args()
 
@@ -49,25 +49,27 @@ def main() -> None:
     library = Library.open()
     rows = []
     started = time.perf_counter()
-    for profile in [p.strip() for p in args.profiles.split(",") if p.strip()]:
-        settings = UsefulnessSettings(n=args.n, size=args.size, profile=profile, family=args.family)
+    tasks = [(f.strip(), p.strip()) for f in args.families.split(",") if f.strip()
+             for p in args.profiles.split(",") if p.strip()]
+    for family, profile in tasks:
+        settings = UsefulnessSettings(n=args.n, size=args.size, profile=profile, family=family)
         for entry in library.active():
             key = (entry.validation.get("criterion") or {}).get("output_key") or entry.outputs[0]
             result = evaluate_usefulness(library.source(entry), key, library, settings, name=entry.name)
-            rows.append({"profile": profile, "family": args.family, "extractor": entry.label, "output_key": key,
+            rows.append({"profile": profile, "family": family, "extractor": entry.label, "output_key": key,
                          **{k: result[k] for k in ("delta_auc", "delta_auc_ci", "delta_log_loss", "delta_log_loss_ci",
                                                    "auc_with", "auc_without", "log_loss_with", "log_loss_without",
                                                    "redundancy_max_abs_rho", "redundant_with", "usefulness_score",
                                                    "splits", "seconds")}})  # fmt: skip
             row = rows[-1]
-            print(f"{profile:8} {entry.label:26} dAUC {_fmt(row['delta_auc'], row['delta_auc_ci']):26} "
+            print(f"{family} {profile:8} {entry.label:26} dAUC {_fmt(row['delta_auc'], row['delta_auc_ci']):26} "
                   f"dLL {_fmt(row['delta_log_loss'], row['delta_log_loss_ci']):26} "
                   f"AUC {row['auc_without']:.3f}->{row['auc_with']:.3f}  "
                   f"red {row['redundancy_max_abs_rho'] or 0:.2f}", flush=True)
     summary = {}
-    for profile in {r["profile"] for r in rows}:
-        mine = [r for r in rows if r["profile"] == profile]
-        summary[profile] = {
+    for family, profile in tasks:
+        mine = [r for r in rows if r["profile"] == profile and r["family"] == family]
+        summary[f"{family}/{profile}"] = {
             "entries": len(mine),
             "delta_auc_exactly_zero": sum(abs(r["delta_auc"]) < 5e-4 for r in mine),
             "delta_auc_ci_excludes_zero": sum(r["delta_auc_ci"][0] > 0 or r["delta_auc_ci"][1] < 0 for r in mine),
@@ -75,11 +77,11 @@ def main() -> None:
                                                    for r in mine),
             "mean_auc_without": sum(r["auc_without"] for r in mine) / max(len(mine), 1),
         }
-    print("\nprofile   entries  dAUC==0  dAUC CI excl. 0  dLL CI excl. 0  mean AUC without")
+    print("\ntask      entries  dAUC==0  dAUC CI excl. 0  dLL CI excl. 0  mean AUC without")
     for profile, s in sorted(summary.items()):
         print(f"{profile:9} {s['entries']:7}  {s['delta_auc_exactly_zero']:7}  {s['delta_auc_ci_excludes_zero']:15}  "
               f"{s['delta_log_loss_ci_excludes_zero']:14}  {s['mean_auc_without']:.3f}")
-    doc = {"library_version": library.version_id, "n": args.n, "size": args.size, "family": args.family,
+    doc = {"library_version": library.version_id, "n": args.n, "size": args.size,
            "summary": summary, "rows": rows, "seconds": round(time.perf_counter() - started, 1),
            "machine": {"python": platform.python_version(), "platform": platform.platform()}}
     args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -39,6 +39,7 @@ class DemoConfig:
     sizes: tuple[int, ...] = (20, 50, 100, 200)
     repeats: int = 10
     profile: str = "default"
+    family: str = "a"  # phantom family (docs/PHANTOMS.md)
     pool_seed: int = 1001
     test_seed: int = 2002
     methods: tuple[str, ...] | None = None
@@ -49,7 +50,8 @@ DEFAULT = DemoConfig()
 QUICK = DemoConfig(n_pool=120, n_test=120, size=192, sizes=(20, 50, 100), repeats=3)
 
 
-def phantom_set(n: int, seed: int, size: int, profile: str, advance: Callable[[], None] | None = None) -> Path:
+def phantom_set(n: int, seed: int, size: int, profile: str, advance: Callable[[], None] | None = None,
+                family: str = "a") -> Path:
     """A cached phantom folder (:func:`scafe.data.phantoms.cached_phantom_set`) with per-phantom progress.
 
     ``advance`` is called once per phantom, also when the set was already cached, so a progress
@@ -58,8 +60,8 @@ def phantom_set(n: int, seed: int, size: int, profile: str, advance: Callable[[]
     from scafe.data.phantoms import cache_key, cached_phantom_set
     from scafe.paths import cache_dir
 
-    was_cached = (cache_dir() / "phantoms" / cache_key(n, seed, size, profile) / "manifest.csv").is_file()
-    folder = cached_phantom_set(n, seed, size, profile,
+    was_cached = (cache_dir() / "phantoms" / cache_key(n, seed, size, profile, family=family) / "manifest.csv").is_file()
+    folder = cached_phantom_set(n, seed, size, profile, family=family,
                                 progress=(lambda _done, _n: advance()) if advance else None)
     if was_cached and advance:
         for _ in range(n):
@@ -100,17 +102,17 @@ def run_demo(
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     gen = progress("generating phantoms (cached after the first run)", config.n_pool + config.n_test) if progress else None
-    pool_dir = phantom_set(config.n_pool, config.pool_seed, config.size, config.profile, gen)
-    test_dir = phantom_set(config.n_test, config.test_seed, config.size, config.profile, gen)
+    pool_dir = phantom_set(config.n_pool, config.pool_seed, config.size, config.profile, gen, config.family)
+    test_dir = phantom_set(config.n_test, config.test_seed, config.size, config.profile, gen, config.family)
     phantom_seconds = round(time.perf_counter() - started, 1)
     info = {f"phantom_{k}": v for k, v in asdict(config).items() if k not in ("methods", "extra")}
     run = evaluate(pool_dir, test_dir, sizes=list(config.sizes), repeats=config.repeats,
                    methods=list(config.methods) if config.methods else None, library=library,
                    llm_client=llm_client, llm_unavailable=llm_unavailable or NO_ENDPOINT,
-                   progress=progress, dataset_info={"profile": config.profile, **info})
+                   progress=progress, dataset_info={"profile": config.profile, "family": config.family, **info})
     run.dataset.setdefault("timings", {})["phantoms_s"] = phantom_seconds
     metrics = run.write_metrics(out / "metrics.json")
     report = write_report(run, out / "report.html", notes=[
-        f"Demo profile: {config.profile} phantoms, pool {config.n_pool} / test {config.n_test} at {config.size} px, "
+        f"Demo phantoms: family {config.family}, profile {config.profile}, pool {config.n_pool} / test {config.n_test} at {config.size} px, "
         f"training sizes {list(config.sizes)} × {config.repeats} repeats."])
     return DemoOutcome(report=report, metrics=metrics, run=run, seconds=time.perf_counter() - started, config=config)

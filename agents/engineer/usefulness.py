@@ -1,14 +1,14 @@
 r"""Usefulness of an accepted extractor on *training* phantoms (never the test split).
 
 Reported and used to rank, never used to reject. The default training task is the ``hard``
-phantom profile (wider skin-tone, illumination and camera ranges) of family A. Measured
-(``benchmarks/usefulness.py``, library 2026-12-03): the active library still reaches AUC 0.988 on
-it, as on the default profile, so leave-one-out ΔAUC stays ~0 for 8 of 9 entries on both -- the
-family-A classes are nearly separable by shape, and the entries are redundant with one another
-(max |rho| 0.56-0.96). Where a base leaves headroom (e.g. lesion height alone, AUC ~0.8) the
-estimate separates a useful feature from noise and from a near-duplicate
-(``tests/agents/test_usefulness.py``). Phantom family B (``family="b"``) is used when
-``scafe.data.phantoms`` offers it.
+phantom profile (wider skin-tone, illumination and camera ranges) of family A; ``family="b"``
+uses the independent renderer. Measured (``benchmarks/usefulness.py``, leave-one-out over the 9
+active entries, n=160 at 128 px): the rest of the library reaches AUC 0.94-0.95 on family A and
+about 0.70 on family B, so ΔAUC is no longer exactly 0 (it was +0.000 for 27 of 28 features in
+issue 11; now 0 of 9 on family A, 1 of 9 on family B hard), but no single entry's 95% interval
+excludes 0 at this n: the entries are largely redundant with one another (max |rho| 0.27-0.97).
+Where a base leaves clear headroom (true lesion height alone, AUC ~0.6) the estimate separates a
+useful feature from noise and from a near-duplicate (``tests/agents/test_usefulness.py``).
 
 1. **Nested repeated cross-validation.** Outer loop: ``repeats`` × ``folds`` stratified splits.
    In each outer training part an inner ``inner_folds``-fold CV picks the XGBoost capacity from

@@ -95,7 +95,8 @@ def register(app: typer.Typer) -> None:
         config = replace(QUICK if quick else DEFAULT, profile=profile)
         client, reason = llm_client_or_reason(use_llm)
         console.print(f"scafe demo: {'quick' if quick else 'full'} run, {config.n_pool} training-pool + "
-                      f"{config.n_test} test phantoms at {config.size} px, profile {profile!r}", highlight=False)
+                      f"{config.n_test} test phantoms (family {config.family}) at {config.size} px, profile {profile!r}",
+                      highlight=False)
         with progress_factory() as factory:
             outcome = run_demo(out, config=config, llm_client=client, llm_unavailable=reason, progress=factory)
         print_summary(outcome.run)

@@ -2,7 +2,9 @@
 
 Moles (melanin), tattoos (dermal ink), rulers (an opaque scale bar with mm ticks) and cast shadows
 (an external object between light and skin). Each comes with its own boolean mask, and none
-overlaps the lesion, its erythema rim, or a 2 mm margin around them (``keep_out``).
+overlaps ``keep_out``: the lesion with its erythema rim and a 2 mm margin, or (in about a third
+of the phantoms, see ``render.RING_DISTRACTOR_SHARE``) only the lesion and 0.4 mm around it, so
+that distractors also land in the perilesional ring.
 """
 
 from __future__ import annotations

@@ -21,10 +21,10 @@ KELOID_SHAPES = ("ovoid", "dumbbell", "nodular")
 # (low, high) per class. Units: ratio, count, fraction of equivalent radius, mm, a* units, /cm^2.
 CLASS_RANGES: dict[str, dict[str, tuple[float, float]]] = {
     "hypertrophic": {
-        "extension_ratio": (0.9, 1.9),  # log-uniform; irregular hypertrophic scars spread a little
-        "pseudopod_count": (0, 2),  # P(0, 1, 2) = 0.6, 0.3, 0.1: a stray lobe is not rare
+        "extension_ratio": (0.9, 2.1),  # log-uniform; irregular hypertrophic scars spread a little
+        "pseudopod_count": (0, 2),  # P(0, 1, 2) = 0.5, 0.35, 0.15: a stray lobe is not rare
         "pseudopod_length": (0.10, 0.35),
-        "solidity": (0.78, 0.97),
+        "solidity": (0.70, 0.96),
         "height_mm": (0.5, 5.0),
         "gloss": (0.03, 0.40),
         "central_delta_a": (2.0, 15.0),
@@ -32,13 +32,13 @@ CLASS_RANGES: dict[str, dict[str, tuple[float, float]]] = {
         "rim_width_mm": (1.0, 5.0),
         "melanin_scale": (0.65, 1.35),
         "telangiectasia_density": (0.0, 3.0),
-        "relief": (0.01, 0.12),  # RMS height of the surface bumps, mm
+        "relief": (0.02, 0.30),  # RMS height of the surface bumps, mm
     },
     "keloid": {
-        "extension_ratio": (1.05, 3.0),  # log-uniform; early keloids are barely past the wound
-        "pseudopod_count": (0, 4),
+        "extension_ratio": (1.05, 2.8),  # log-uniform; early keloids are barely past the wound
+        "pseudopod_count": (0, 3),
         "pseudopod_length": (0.10, 0.55),
-        "solidity": (0.66, 0.94),
+        "solidity": (0.78, 0.97),
         "height_mm": (1.0, 7.0),
         "gloss": (0.10, 0.55),
         "central_delta_a": (2.0, 15.0),
@@ -46,7 +46,7 @@ CLASS_RANGES: dict[str, dict[str, tuple[float, float]]] = {
         "rim_width_mm": (1.0, 5.0),
         "melanin_scale": (0.8, 1.7),
         "telangiectasia_density": (0.0, 5.0),
-        "relief": (0.0, 0.08),
+        "relief": (0.0, 0.20),
     },
 }
 
@@ -150,7 +150,7 @@ def sample_lesion(rng: np.random.Generator, label: str) -> LesionParams:
         count = int(rng.integers(int(r["pseudopod_count"][0]), int(r["pseudopod_count"][1]) + 1))
     else:
         shape = "band"
-        count = int(np.searchsorted([0.6, 0.9], rng.random()))
+        count = int(np.searchsorted([0.5, 0.85], rng.random()))
     # extension is log-uniform: doubling is as likely as going from 1.2 to 2.4
     ext = float(np.exp(rng.uniform(np.log(r["extension_ratio"][0]), np.log(r["extension_ratio"][1]))))
     lengths = tuple(_u(rng, r["pseudopod_length"]) for _ in range(count))

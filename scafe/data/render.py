@@ -30,10 +30,11 @@ from scafe.data.distractors import add_distractors
 from scafe.data.geometry import Lesion, Wound, build_lesion, measure
 from scafe.data.params import LesionParams, SceneParams
 
-RELIEF_SCALE_MM = 0.45  # correlation length of the scar's surface bumps (nodular collagen), mm
+RELIEF_SCALE_MM = 0.6  # correlation length of the scar's surface bumps (nodular collagen), mm
 RELIEF_EDGE_MM = 0.5  # the bumps fade in over the outer 0.5 mm of the scar
-PORE_DEPTH_MM = 0.05  # skin micro-relief rendered as height: pores are pits ...
-CREASE_DEPTH_MM = 0.04  # ... and the crease network grooves (times the skin-texture nuisance)
+PORE_DEPTH_MM = 0.03  # skin micro-relief rendered as height: pores are pits ...
+CREASE_DEPTH_MM = 0.03  # ... and the crease network grooves (times the skin-texture nuisance)
+RING_DISTRACTOR_SHARE = 0.35
 AMBIENT = 0.30
 WRAP = 0.5  # subsurface-scattering wrap term of the diffuse shading
 SKIN_GLOSS = 0.03
@@ -243,7 +244,11 @@ def render_scene(rng: np.random.Generator, lesion: LesionParams, scene: ScenePar
     diffuse, spec = _shading(h + relief - micro, gloss, scene)
     diffuse = diffuse * (1 - 0.15 * pore_map * (1 - w_lesion))  # pores are a little darker inside too
 
-    keep_out = field < lesion.rim_width_mm + 2.0
+    # a third of the photos have rulers, moles, ink or shadows right next to the scar (in the
+    # perilesional ring that colour and rim features compare against); the rest keep them 2 mm
+    # beyond the erythema rim
+    ring_ok = rng.random() < RING_DISTRACTOR_SHARE
+    keep_out = field < (0.4 if ring_ok else lesion.rim_width_mm + 2.0)
     layers = add_distractors(rng, scene.n_distractors, keep_out, ppm)
     refl = optics.reflectance(mel + layers.melanin, hb, layers.ink)
     lin = refl * (diffuse * layers.shade)[..., None] + (spec * layers.shade)[..., None]

@@ -1,8 +1,8 @@
 """Usefulness ranks what helps the classifier above noise and above a copy of an active feature.
 
 Known answers from the phantoms' ground truth: the *active library* is the true lesion height
-(overlapping class ranges: AUC about 0.8 alone); the *useful* candidate is the true rim erythema
-(its class ranges barely overlap, and it is independent of height); *noise* is a seeded normal;
+(overlapping class ranges: AUC about 0.6 alone on the family-A hard profile); the *useful*
+candidate is the true rim erythema (independent of height); *noise* is a seeded normal;
 the *near-duplicate* is height times (1 + 2% noise). Nested repeated CV on the hard profile.
 """
 
@@ -29,14 +29,16 @@ def scored() -> dict[str, dict]:
     data = training_set(SETTINGS)
     latents = data.latents
     rng = np.random.default_rng(0)
-    height = latents["latent_height_mm"]
-    active = pd.DataFrame({"height.height_mm": height})
+    # the active feature: one clearly informative but incomplete variable (issue 15: no single
+    # variable separates the classes; solidity is among the strongest)
+    height = latents["latent_solidity"]
+    active = pd.DataFrame({"shape.solidity": height})
     candidates = {
-        "useful": pd.DataFrame({"rim.rim_delta_a": latents["latent_rim_delta_a"]}),
+        "useful": pd.DataFrame({"pigment.melanin_scale": latents["latent_melanin_scale"]}),
         "noise": pd.DataFrame({"noise.value": rng.normal(size=len(height))}, index=height.index),
-        "near_duplicate": pd.DataFrame({"copy.height_mm": height * (1 + 0.02 * rng.normal(size=len(height)))}),
+        "near_duplicate": pd.DataFrame({"copy.solidity": height * (1 + 0.02 * rng.normal(size=len(height)))}),
     }
-    return {name: score_columns(active, frame, data.y, frame.columns[0], SETTINGS, base_key="height-only")
+    return {name: score_columns(active, frame, data.y, frame.columns[0], SETTINGS, base_key="solidity-only")
             for name, frame in candidates.items()}
 
 
@@ -44,7 +46,7 @@ def test_the_training_task_is_the_hard_profile_with_headroom(scored) -> None:
     assert SETTINGS.profile == "hard"
     assert SETTINGS.family == "a"
     without = scored["useful"]["auc_without"]
-    assert 0.6 < without < 0.95, f"the active feature alone must leave headroom; AUC {without:.3f}"
+    assert 0.5 < without < 0.95, f"the active feature alone must leave headroom; AUC {without:.3f}"
 
 
 def test_known_useful_feature_ranks_above_noise_and_near_duplicate(scored) -> None:
@@ -58,7 +60,7 @@ def test_known_useful_feature_ranks_above_noise_and_near_duplicate(scored) -> No
 
 def test_redundancy_flags_the_near_duplicate(scored) -> None:
     assert scored["near_duplicate"]["redundancy_max_abs_rho"] > 0.95
-    assert scored["near_duplicate"]["redundant_with"] == "height.height_mm"
+    assert scored["near_duplicate"]["redundant_with"] == "shape.solidity"
     assert scored["useful"]["redundancy_max_abs_rho"] < 0.9
     assert scored["noise"]["redundancy_max_abs_rho"] < 0.3
 

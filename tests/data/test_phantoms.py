@@ -270,7 +270,8 @@ def test_benchmark_script_runs_and_writes_json(tmp_path: Path, project_root: Pat
     out = tmp_path / "bench.json"
     assert module["main"](["--n256", "3", "--n512", "1", "--workers", "1", "--json", str(out)]) == 0
     result = json.loads(out.read_text())
-    assert [r["size"] for r in result["rows"]] == [256, 512]
+    assert [(r["family"], r["size"]) for r in result["rows"]] == [("a", 256), ("a", 512), ("b", 256), ("b", 512)]
+    assert set(result["families"]) == {"a", "b"}
     assert all(r["phantoms_per_s"] > 0 and r["cpu_ms_per_phantom"] > 0 for r in result["rows"])
 
 

@@ -13,7 +13,7 @@ import numpy as np
 
 CLASS_RANGES_B: dict[str, dict[str, tuple[float, float]]] = {
     "hypertrophic": {
-        "extension_ratio": (0.95, 2.0),
+        "extension_ratio": (1.0, 2.1),
         "solidity": (0.80, 0.98),
         "height_mm": (0.4, 4.5),
         "gloss": (0.02, 0.35),
@@ -22,7 +22,7 @@ CLASS_RANGES_B: dict[str, dict[str, tuple[float, float]]] = {
         "rim_width_mm": (1.0, 4.0),
         "melanin_scale": (0.6, 1.4),
         "telangiectasia_density": (0.0, 3.0),
-        "relief": (0.01, 0.12),
+        "relief": (0.02, 0.30),
     },
     "keloid": {
         "extension_ratio": (1.1, 3.2),
@@ -34,7 +34,7 @@ CLASS_RANGES_B: dict[str, dict[str, tuple[float, float]]] = {
         "rim_width_mm": (1.0, 4.0),
         "melanin_scale": (0.8, 1.8),
         "telangiectasia_density": (0.0, 5.0),
-        "relief": (0.0, 0.08),
+        "relief": (0.0, 0.20),
     },
 }
 NUISANCE_RANGES_B: dict[str, dict[str, tuple[float, float]]] = {

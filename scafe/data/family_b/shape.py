@@ -4,7 +4,8 @@ The wound is a Catmull-Rom spline through 5 jittered control points along the x 
 lesion is the iso-contour ``F = 1`` of a sum of Gaussian "balls"
 ``F(p) = sum_i w_i exp(-|p - c_i|^2 / (2 r_i^2))``:
 
-* a chain of balls along the wound (spacing 0.6 r), their radius set by the extension ratio
+* the wound's own balls (a scar covers its wound) and a chain of balls along the wound
+  (spacing 0.6 r), their radius set by the extension ratio
   (bisection on the area of ``F > 1`` against ``extension_ratio * wound area``);
 * lobes: 0-4 extra balls on the chain's flanks, whose weight (how far they bulge) is set by the
   target irregularity ``1 - solidity``;
@@ -135,7 +136,7 @@ def build(rng: np.random.Generator, p: dict, length: float, wound_half_width: fl
             pts = start + np.stack([np.cumsum(np.r_[0, np.diff(steps)] * np.cos(ang)),
                                     np.cumsum(np.r_[0, np.diff(steps)] * np.sin(ang))], 1)
             extra.append(chain(pts, np.linspace(r0, 0.35 * r0, 7), spacing=0.5))
-        out = body
+        out = body + wound  # a scar always covers its wound
         for e in extra:
             out = out + e
         return out

@@ -7,7 +7,7 @@ perspective, tilt and lens distortion act on the finished scene as they would on
 * scar elevation: ``u = clip((F - 1) / (F_top - 1), 0, 1)`` of the metaball field, shaped
   ``sin(pi u / 2)`` (hypertrophic dome) or ``1 - (1 - u)^3`` (keloid: steep wall, plateau), height
   ``H = min(H_target, 0.8 * widest inscribed radius)``;
-* scar relief: sparse papules (Poisson, 2.5 per mm^2) of one radius 0.2-0.45 mm with exponential
+* scar relief: sparse papules (Poisson, 2.5 per mm^2) of one radius 0.25-0.5 mm with exponential
   heights, rescaled so their RMS height on the scar is the target ``relief`` (mm), faded in over
   the outer 0.4 mm;
 * skin micro-relief: two families of sharp furrows (``|sin|^8`` gratings of period 0.5-1.1 mm,
@@ -81,7 +81,7 @@ def papules(rng: np.random.Generator, lat: Lattice, mask: np.ndarray, signed_mm:
     pick = rng.integers(0, ys.size, count)
     canvas = np.zeros(mask.shape, np.float32)
     np.add.at(canvas, (ys[pick], xs[pick]), rng.exponential(1.0, count).astype(np.float32))
-    radius = rng.uniform(0.2, 0.45)
+    radius = rng.uniform(0.25, 0.5)
     bumps = cv2.GaussianBlur(canvas, (0, 0), max(radius / lat.sp, 0.7))
     bumps = bumps - bumps[mask].mean()
     fade = np.clip(signed_mm / 0.4, 0, 1)
