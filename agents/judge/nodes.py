@@ -154,8 +154,26 @@ def _short_error(exc: Exception) -> str:
 
 
 def knowledge_recall(state: JudgeState, runtime: Ctx) -> dict[str, Any]:
-    """Stage 1: what a correct mask looks like (from the target file)."""
-    return run_stage("knowledge_recall", state, runtime.context)
+    """Stage 1: what a correct mask looks like (from the target file); asked once per run and target.
+
+    The stage-1 prompt holds nothing case-specific, so with a ``recall_cache`` its validated reply
+    is keyed by model, system prompt and stage-1 prompt and reused for every later case.
+    """
+    ctx = runtime.context
+    if ctx.recall_cache is None:
+        return run_stage("knowledge_recall", state, ctx)
+    key = json.dumps([
+        ctx.client.config.model,
+        render(ctx.templates_dir, "system", target=ctx.target),
+        render(ctx.templates_dir, "knowledge_recall", **_prompt_context(state, ctx)),
+    ])
+    if key in ctx.recall_cache:
+        return {"knowledge_recall": ctx.recall_cache[key],
+                "attempts": [{"stage": "knowledge_recall", "attempt": 0, "ok": True, "error": "", "cached": True}]}
+    update = run_stage("knowledge_recall", state, ctx)
+    if "knowledge_recall" in update:
+        ctx.recall_cache[key] = update["knowledge_recall"]
+    return update
 
 
 def visual_feature_analysis(state: JudgeState, runtime: Ctx) -> dict[str, Any]:

@@ -9,6 +9,13 @@ Output shape (shared with the rule reasoner, see ``scafe judge --help``)::
 
 For ``uncertain`` the confidence is 0, ``failure_modes`` is empty, the failed stage's entry is
 ``{"error": "<reason>"}`` and the stages never reached are ``null``.
+
+Grounding (issue 12 item 13): the output always carries, next to the LLM's answer (``llm``), the
+deterministic rule reasoner's verdict (``rules``), its findings (``rule_findings``) and the hard
+failures measured on the mask (``hard_failures``). A hard failure (empty, full, frame-only mask)
+decides ``unacceptable`` whatever the LLM replied (``verdict_source: "hard_failure"``);
+``disagreement`` says whether the LLM's verdict differs from the rules'. The LLM's failure modes
+are restricted to the target's declared list; others are listed in ``llm.rejected_failure_modes``.
 """
 
 from __future__ import annotations
@@ -35,6 +42,7 @@ def judge_with_llm(
     descriptors: dict[str, float] | None = None,
     max_attempts: int = 3,
     templates_dir: str | None = None,
+    recall_cache: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Judge one mask with the four-stage LLM chain.
 
@@ -54,33 +62,56 @@ def judge_with_llm(
         LLM calls per stage (1 + bounded retries on invalid output).
     templates_dir : str, optional
         Folder with ``judge_*.j2`` (default ``<project root>/prompts/templates``).
+    recall_cache : dict, optional
+        Pass the same dict to every judgement of a run: stage 1 (nothing case-specific) is then
+        asked once per model and target and its reply reused.
     """
     from agents.judge.graph import graph
     from scafe.judge.descriptors import compute_descriptors
+    from scafe.judge.grounding import hard_failures, restrict_modes
     from scafe.judge.overlay import overlay_png, png_bytes
     from scafe.judge.rules import RuleReasoner
     from scafe.paths import templates_dir as default_templates
 
     if descriptors is None:
         descriptors = compute_descriptors(image, mask)
-    findings = RuleReasoner(target).visual_feature_analysis(descriptors)["findings"]
+    declared = list(target.failure_modes)
+    hard = hard_failures(mask, declared)
+    rule_stages = RuleReasoner(target).stages(descriptors, hard=hard)
+    findings = rule_stages["visual_feature_analysis"]["findings"]
+    rules_synthesis = rule_stages["clinical_synthesis"]
     images = [png_bytes(image), overlay_png(image, mask)] if vision else []
     context = JudgeContext(
         client=client, target=target, images=images, max_attempts=max_attempts,
-        templates_dir=str(templates_dir or default_templates()),
+        templates_dir=str(templates_dir or default_templates()), recall_cache=recall_cache,
     )
     state = graph.invoke({"descriptors": descriptors, "rule_findings": findings}, context=context)
     stages: dict[str, Any] = {stage: state.get(stage) for stage in STAGES}
     reasoner = f"llm:{client.config.model}"
     if "failed_stage" in state:
         stages[state["failed_stage"]] = {"error": state["failure_reason"]}
-        return {"verdict": "uncertain", "confidence": 0.0, "failure_modes": [], "stages": stages,
-                "reasoner": reasoner, "descriptors": finite(descriptors)}
-    synthesis = state["clinical_synthesis"]
+        llm: dict[str, Any] = {"verdict": "uncertain", "confidence": 0.0, "failure_modes": [],
+                               "rejected_failure_modes": []}
+    else:
+        synthesis = state["clinical_synthesis"]
+        kept, rejected = restrict_modes(list(synthesis["failure_modes"]), declared)
+        llm = {"verdict": synthesis["verdict"], "confidence": float(synthesis["confidence"]),
+               "failure_modes": kept, "rejected_failure_modes": rejected}
+    rules = {k: rules_synthesis[k] for k in ("verdict", "confidence", "failure_modes")}
+    if hard:
+        final, source = {**rules}, "hard_failure"
+    else:
+        final, source = {k: llm[k] for k in ("verdict", "confidence", "failure_modes")}, "llm"
     return {
-        "verdict": synthesis["verdict"],
-        "confidence": float(synthesis["confidence"]),
-        "failure_modes": list(synthesis["failure_modes"]),
+        "verdict": final["verdict"],
+        "confidence": float(final["confidence"]),
+        "failure_modes": list(final["failure_modes"]),
+        "verdict_source": source,
+        "llm": llm,
+        "rules": rules,
+        "disagreement": llm["verdict"] != "uncertain" and llm["verdict"] != rules["verdict"],
+        "hard_failures": hard,
+        "rule_findings": finite(findings),
         "stages": stages,
         "reasoner": reasoner,
         "descriptors": finite(descriptors),

@@ -67,8 +67,8 @@ class ClinicalSynthesis(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    verdict: Literal["acceptable", "unacceptable"]
-    confidence: float = Field(ge=0.0, le=1.0)
+    verdict: Literal["acceptable", "unacceptable", "uncertain"]
+    confidence: float = Field(ge=0.0, le=1.0, description="P(the stated verdict is correct)")
     failure_modes: list[str]
     rationale: str = Field(min_length=1)
 
@@ -118,6 +118,9 @@ class JudgeContext:
         LLM calls per stage before it is given up (1 + bounded retries on invalid output).
     templates_dir : str
         Folder holding ``judge_*.j2``.
+    recall_cache : dict, optional
+        Shared across judgements of one run: stage 1 has no case-specific input, so its validated
+        reply is reused for every case with the same model and prompt (asked, and recorded, once).
     """
 
     client: LLMClient
@@ -125,3 +128,4 @@ class JudgeContext:
     templates_dir: str
     images: list[bytes] = field(default_factory=list)
     max_attempts: int = 3
+    recall_cache: dict[str, Any] | None = None  # stage-1 replies by (model, prompt): asked once per run

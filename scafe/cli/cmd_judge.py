@@ -24,7 +24,8 @@ JUDGE_HELP = (
 
 
 def _llm_client(
-    base_url: str | None, model: str | None, *, required: bool, record: Path | None = None, replay: Path | None = None
+    base_url: str | None, model: str | None, *, required: bool, record: Path | None = None, replay: Path | None = None,
+    **overrides: Any,
 ) -> Any:
     """A configured LLM client, or None when no endpoint (or recording) is configured and none is required."""
     import os
@@ -38,7 +39,7 @@ def _llm_client(
         from agents.llm import LLMClient, LLMConfig
     except ImportError as exc:  # pragma: no cover - the LLM stack is a core dependency
         raise ConfigError(f"The LLM client cannot be imported ({exc}); reinstall scafe.") from exc
-    return LLMClient(LLMConfig.from_env(base_url=base_url, model=model, record=record, replay=replay))
+    return LLMClient(LLMConfig.from_env(base_url=base_url, model=model, record=record, replay=replay, **overrides))
 
 
 RECORD_HELP = "Append every LLM exchange to this JSONL file (replay it later with --replay)."
@@ -46,33 +47,54 @@ REPLAY_HELP = "Answer the LLM stages from a recording made with --record; no net
 
 
 def _print_readable(result: dict[str, Any]) -> None:
+    """Readable form; every text that may come from a model or a file is escaped before rich sees it."""
     from rich.table import Table
+
+    from scafe.textsafe import safe_text
 
     colour = {"acceptable": "green", "unacceptable": "red"}.get(result["verdict"], "yellow")
     stdout.print(
-        f"[bold {colour}]{result['verdict']}[/] (confidence {result['confidence']:.2f}, reasoner {result['reasoner']})"
+        f"[bold {colour}]{safe_text(result['verdict'])}[/] (confidence {result['confidence']:.2f}, "
+        f"reasoner {safe_text(result['reasoner'])})"
     )
+    if result.get("verdict_source") == "hard_failure":
+        stdout.print("[bold]decided by a hard failure of the mask[/], whatever the LLM replied")
+    for hard in result.get("hard_failures", []):
+        stdout.print(f"  hard failure: {safe_text(hard['finding'])}", highlight=False)
+    if "llm" in result:
+        llm, rules = result["llm"], result["rules"]
+        stdout.print(
+            f"llm: {safe_text(llm['verdict'])} ({llm['confidence']:.2f}); rules: {safe_text(rules['verdict'])} "
+            f"({rules['confidence']:.2f})" + ("  [yellow]the LLM and the rules disagree[/]" if result["disagreement"] else ""),
+            highlight=False,
+        )
+        if llm["rejected_failure_modes"]:
+            stdout.print("ignored failure modes not declared by the target: "
+                         + ", ".join(safe_text(m) for m in llm["rejected_failure_modes"]), highlight=False)
     if result["failure_modes"]:
-        stdout.print("failure modes: " + ", ".join(result["failure_modes"]))
+        stdout.print("failure modes: " + ", ".join(safe_text(m) for m in result["failure_modes"]), highlight=False)
     for stage, value in result["stages"].items():
         stdout.print(f"[bold]{stage.replace('_', ' ')}[/]")
         if value is None:
             stdout.print("  (not reached)")
         elif "error" in value:
-            stdout.print(f"  [yellow]{value['error']}[/]", highlight=False)
+            stdout.print(f"  [yellow]{safe_text(value['error'])}[/]", highlight=False)
         elif stage == "visual_feature_analysis" and "findings" in value:
             fired = [f for f in value["findings"] if f["fired"]]
             stdout.print(f"  {len(fired)} of {len(value['findings'])} rules fired")
             for f in fired:
-                stdout.print(f"  - {f['rule']}: {f['descriptor']}={f['value']} {f['op']} {f['threshold']} ({f['failure_mode']})")
+                if f.get("hard"):
+                    stdout.print(f"  - {safe_text(f['rule'])}: {safe_text(f['finding'])}", highlight=False)
+                else:
+                    stdout.print(f"  - {f['rule']}: {f['descriptor']}={f['value']} {f['op']} {f['threshold']} ({f['failure_mode']})", highlight=False)
         elif stage == "anatomical_inference" and "explanations" in value:
             if not value["explanations"]:
                 stdout.print("  consistent with the target: no failure mode suspected")
             for mode, texts in value["explanations"].items():
-                stdout.print(f"  - {mode}: {' '.join(texts)}", highlight=False)
+                stdout.print(f"  - {safe_text(mode)}: {safe_text(' '.join(texts))}", highlight=False)
         else:
             text = value.get("rationale") or value.get("summary") or value.get("reasoning") or value.get("structure")
-            stdout.print(f"  {text if text else json.dumps(value)[:300]}", highlight=False)
+            stdout.print(f"  {safe_text(text if text else json.dumps(value)[:300])}", highlight=False)
     table = Table(title="descriptors", show_header=False)
     for name, v in result["descriptors"].items():
         table.add_row(name, "undefined" if v is None else f"{v:.4g}")
@@ -80,9 +102,11 @@ def _print_readable(result: dict[str, Any]) -> None:
 
 
 def judge(
-    image: Path = typer.Option(..., "--image", "-i", help="Photograph (PNG/JPEG/TIFF; converted to 8-bit RGB)."),
-    mask: Path = typer.Option(..., "--mask", "-m", help="Mask to judge (PNG/TIFF; nonzero = lesion), same size as the image."),
-    target: str = typer.Option("scar", "--target", help="Segmentation target: prompts/criteria/segmentation/<target>.yaml."),
+    image: Path | None = typer.Option(None, "--image", "-i", help="Photograph (PNG/JPEG/TIFF; converted to 8-bit RGB)."),
+    mask: Path | None = typer.Option(None, "--mask", "-m", help="Mask to judge (PNG/TIFF; nonzero = lesion), same size as the image."),
+    data: Path | None = typer.Option(None, "--data", help="Judge every mask of a dataset (manifest CSV with image and mask columns, or its folder) instead of one; writes --out/judgements.csv, summary.json and report.html."),
+    out: Path | None = typer.Option(None, "--out", "-o", help="Output folder for --data (default: judge-<manifest folder name> in the working directory)."),
+    target: str = typer.Option("scar", "--target", help="Segmentation target name (a file stem in prompts/criteria/segmentation/, e.g. scar), not a path."),
     as_json: bool = typer.Option(False, "--json", help="Print the machine-readable JSON result instead of the readable form."),
     vision: bool = typer.Option(False, "--vision", help="Also send the photograph and a mask-outline overlay (PNG) to the model at stage 2 (multimodal models only)."),
     base_url: str | None = typer.Option(None, "--base-url", help="OpenAI-compatible endpoint, e.g. http://localhost:11434/v1 (default: OPENAI_BASE_URL)."),
@@ -98,6 +122,14 @@ def judge(
     from scafe.paths import project_root, templates_dir
 
     project = project_root(root)
+    if data is not None:
+        if image is not None or mask is not None:
+            raise UsageError("Pass either --data MANIFEST or --image and --mask, not both.")
+        _judge_data(data, out, target=target, project=project, as_json=as_json, vision=vision,
+                    client=_llm_client(base_url, model, required=vision, record=record, replay=replay))
+        return
+    if image is None or mask is None:
+        raise UsageError("Pass --image and --mask (one mask), or --data MANIFEST (every mask of a dataset).")
     picture = read_image(image)
     candidate = read_mask(mask)
     if candidate.shape != picture.shape[:2]:
@@ -121,6 +153,38 @@ def judge(
         _print_readable(result)
 
 
+def _judge_data(data: Path, out: Path | None, *, target: str, project: Path, as_json: bool, vision: bool, client: Any) -> None:
+    from scafe.judge.dataset_judge import judge_dataset
+    from scafe.judge.rules import SegmentationTarget, judge_with_rules
+    from scafe.paths import templates_dir
+    from scafe.textsafe import safe_text
+
+    loaded = SegmentationTarget.load(target, project)
+    folder = out or Path(f"judge-{(data if data.is_dir() else data.parent).resolve().name or 'data'}")
+    recall_cache: dict[str, Any] = {}
+
+    def one(picture: Any, candidate: Any) -> dict[str, Any]:
+        if client is None:
+            return judge_with_rules(picture, candidate, target=target, root=project)
+        from agents.judge.run import judge_with_llm
+
+        return judge_with_llm(picture, candidate, client=client, target=loaded, vision=vision,
+                              templates_dir=str(templates_dir(project)), recall_cache=recall_cache)
+
+    with progress_bar() as bar:
+        task = bar.add_task("judging masks", total=None)
+        summary = judge_dataset(data, folder, one, progress=lambda done, total: bar.update(task, completed=done, total=total))
+    if as_json:
+        stdout.print_json(json.dumps({**summary, "out": str(folder)}))
+        return
+    stdout.print(f"{summary['n']} masks judged: " + ", ".join(f"{k} {v}" for k, v in summary["verdicts"].items()), highlight=False)
+    if summary["failure_modes"]:
+        stdout.print("failure modes: " + ", ".join(f"{safe_text(k)} {v}" for k, v in summary["failure_modes"].items()), highlight=False)
+    for bad in summary["errors"][:10]:
+        stdout.print(f"  could not judge {safe_text(bad['id'])}: {safe_text(bad['error'], 200)}", highlight=False)
+    console.print(f"wrote {safe_text(folder / 'judgements.csv')}, summary.json and report.html", highlight=False)
+
+
 def judge_bench(
     out: Path = typer.Option(..., "--out", "-o", help="Output folder for metrics.json and report.html."),
     n: int = typer.Option(80, "--n", help="Number of phantoms (first half train for the learned QC, second half test)."),
@@ -130,7 +194,10 @@ def judge_bench(
     base_url: str | None = typer.Option(None, "--base-url", help="OpenAI-compatible endpoint; adds the 'llm' method (default: OPENAI_BASE_URL; skipped when none)."),
     model: str | None = typer.Option(None, "--model", help="Model name for the 'llm' method (default: SCAFE_MODEL)."),
     vision: bool = typer.Option(False, "--vision", help="Send image and overlay to the model at stage 2 in the 'llm' method."),
-    llm_limit: int = typer.Option(100, "--llm-limit", help="Judge only the first N test cases with the LLM (4 calls each)."),
+    llm_limit: int = typer.Option(100, "--llm-limit", help="Judge only the first N test cases with the LLM (4 calls each); --llm-sample is the fairer choice."),
+    llm_sample: int | None = typer.Option(None, "--llm-sample", min=1, help="Judge a stratified, seeded sample of N test cases (across failure modes, severities and phantoms) with the LLM; every method is also scored on that sample."),
+    timeout: float | None = typer.Option(None, "--timeout", min=1, help="Seconds per LLM call (default: the client's, SCAFE_LLM_TIMEOUT)."),
+    max_retries: int | None = typer.Option(None, "--max-retries", min=0, help="Retries per LLM call on timeouts and HTTP 5xx (default: the client's)."),
     record: Path | None = typer.Option(None, "--record", help=RECORD_HELP),
     replay: Path | None = typer.Option(None, "--replay", help=REPLAY_HELP),
 ) -> None:
@@ -138,7 +205,12 @@ def judge_bench(
     from scafe.judge.bench import build_benchmark, run_benchmark
     from scafe.judge.report import metrics_document, write_metrics, write_report
 
-    client = _llm_client(base_url, model, required=False, record=record, replay=replay)
+    overrides: dict[str, Any] = {}
+    if timeout is not None:
+        overrides["timeout_s"] = timeout
+    if max_retries is not None:
+        overrides["max_retries"] = max_retries
+    client = _llm_client(base_url, model, required=False, record=record, replay=replay, **overrides)
     skipped: dict[str, str] = {}
     extra: dict[str, Any] = {}
     if client is None:
@@ -148,9 +220,11 @@ def judge_bench(
         from scafe.judge.rules import SegmentationTarget
 
         loaded = SegmentationTarget.load(target)
+        recall_cache: dict[str, Any] = {}  # stage 1 is the same for every case: asked once per run
 
         def llm_method(image: Any, mask: Any, descriptors: dict[str, float]) -> dict[str, Any]:
-            return judge_with_llm(image, mask, client=client, target=loaded, vision=vision, descriptors=descriptors)
+            return judge_with_llm(image, mask, client=client, target=loaded, vision=vision, descriptors=descriptors,
+                                  recall_cache=recall_cache)
 
         extra["llm"] = llm_method
     with progress_bar() as bar:
@@ -163,12 +237,17 @@ def judge_bench(
                 tasks[name] = bar.add_task(f"method {name}", total=total)
             bar.update(tasks[name], completed=done)
 
-        results = run_benchmark(bench, target=target, extra_methods=extra, extra_limit=llm_limit, progress=method_progress)
+        results = run_benchmark(bench, target=target, extra_methods=extra, extra_limit=llm_limit,
+                                extra_sample=llm_sample, progress=method_progress)
+    from scafe.judge.sample import write_cases_csv
+
     document = metrics_document(bench, results, skipped)
     metrics_path = write_metrics(out / "metrics.json", document)
     report_path = write_report(out, bench, results, skipped)
+    cases_path = write_cases_csv(out / "cases.csv", bench.split("test"), results["predictions"], results["positions"],
+                                 results["sample"].get("indices", ()))
     _print_table(document)
-    console.print(f"wrote {metrics_path} and {report_path}", highlight=False)
+    console.print(f"wrote {metrics_path}, {cases_path} and {report_path}", highlight=False)
 
 
 def _print_table(document: dict[str, Any]) -> None:
@@ -181,6 +260,14 @@ def _print_table(document: dict[str, Any]) -> None:
         auc = "-" if m["auc"] != m["auc"] else f"{m['auc']:.3f}"
         table.add_row(name, str(m["n"]), f"{m['accuracy']:.3f}", f"{m['balanced_accuracy']:.3f}", auc, f"{m['uncertain_rate']:.2f}")
     stdout.print(table)
+    if document.get("sample"):
+        sample = Table(title=f"the same methods on the LLM sample ({document['sample']['how']}, n = {document['sample']['n']})")
+        for column in ("method", "n", "accuracy", "balanced acc.", "AUC", "uncertain"):
+            sample.add_column(column)
+        for name, m in document["sample"]["methods"].items():
+            auc = "-" if m["auc"] != m["auc"] else f"{m['auc']:.3f}"
+            sample.add_row(name, str(m["n"]), f"{m['accuracy']:.3f}", f"{m['balanced_accuracy']:.3f}", auc, f"{m['uncertain_rate']:.2f}")
+        stdout.print(sample)
     for name, reason in document["skipped"].items():
         stdout.print(f"{name}: skipped - {reason}")
     timing = document["timing"]

@@ -289,6 +289,7 @@ def run_benchmark(
     target: str = "scar",
     extra_methods: dict[str, JudgeFn] | None = None,
     extra_limit: int | None = None,
+    extra_sample: int | None = None,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> dict[str, Any]:
     """Score ``rules``, ``descriptors+xgboost`` and any ``extra_methods`` on the test split.
@@ -304,15 +305,22 @@ def run_benchmark(
     extra_limit : int, optional
         Score extra methods on only the first ``extra_limit`` test cases (LLM calls cost money);
         the metrics then say ``n``.
+    extra_sample : int, optional
+        Score extra methods on a stratified sample of this many test cases instead
+        (:func:`scafe.judge.sample.stratified_sample`, seeded by the benchmark seed); every method is
+        then also scored on that same sample (``results["sample"]``). Takes precedence over ``extra_limit``.
     progress : callable, optional
         ``progress(method, done, total)``.
 
     Returns
     -------
     dict
-        ``{"methods": {name: metrics}, "timing": {...}, "predictions": {name: [verdict...]}}``.
+        ``{"methods": {name: metrics}, "timing": {...}, "predictions": {name: [verdict...]},
+        "positions": {name: [test index of each verdict]}, "sample": {"indices": [...], "methods": {...}}}``
+        (``sample`` is present when a sample or limit was applied to the extra methods).
     """
     from scafe.judge.rules import RuleReasoner
+    from scafe.judge.sample import stratified_sample
 
     test = bench.split("test")
     methods: dict[str, Any] = {}
@@ -334,8 +342,16 @@ def run_benchmark(
     predictions["descriptors+xgboost"] = qc_verdicts
     methods["descriptors+xgboost"] = score(test, qc_verdicts)
 
+    if extra_sample:
+        chosen = stratified_sample(test, extra_sample, seed=bench.seed)
+    elif extra_limit:
+        chosen = list(range(min(extra_limit, len(test))))
+    else:
+        chosen = list(range(len(test)))
+    positions: dict[str, list[int]] = {name: list(range(len(test))) for name in predictions}
     for name, fn in (extra_methods or {}).items():
-        subset = test[:extra_limit] if extra_limit else test
+        subset = [test[k] for k in chosen]
+        positions[name] = list(chosen)
         verdicts = []
         for k, case in enumerate(subset):
             image, mask = bench.image_and_mask(case)
@@ -346,7 +362,14 @@ def run_benchmark(
         methods[name] = score(subset, verdicts)
 
     for name, verdicts in predictions.items():
-        methods[name]["by_lesion_contrast"] = by_contrast(bench, test[: len(verdicts)], verdicts)
+        methods[name]["by_lesion_contrast"] = by_contrast(bench, [test[k] for k in positions[name]], verdicts)
+    sample: dict[str, Any] = {}
+    if len(chosen) < len(test) and (extra_sample or extra_methods):
+        on_sample = {}
+        for name, verdicts in predictions.items():
+            where = {k: j for j, k in enumerate(positions[name])}
+            on_sample[name] = score([test[k] for k in chosen], [verdicts[where[k]] for k in chosen])
+        sample = {"indices": chosen, "how": "stratified" if extra_sample else "first", "methods": on_sample}
 
     desc_times = np.array([c.seconds_descriptors for c in bench.cases])
     timing = {
@@ -356,4 +379,4 @@ def run_benchmark(
         "judge_overhead_ms_mean": float(desc_times.mean() * 1e3 + rule_seconds * 1e3),
         "image_size": bench.size,
     }
-    return {"methods": methods, "timing": timing, "predictions": predictions}
+    return {"methods": methods, "timing": timing, "predictions": predictions, "positions": positions, "sample": sample}

@@ -42,6 +42,8 @@ def metrics_document(bench: Benchmark, results: dict[str, Any], skipped: dict[st
             "split": "first half of the phantoms train (learned QC only), second half test (all methods)",
         },
         "methods": results["methods"],
+        "sample": {k: v for k, v in results.get("sample", {}).items() if k != "indices"} | (
+            {"n": len(results["sample"]["indices"])} if results.get("sample") else {}),
         "timing": results["timing"],
         "skipped": skipped or {},
     }

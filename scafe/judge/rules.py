@@ -22,6 +22,7 @@ rule when the rule says ``nan_fires: true``.
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -31,6 +32,8 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from scafe.errors import CriteriaError, UsageError
 from scafe.judge.descriptors import DESCRIPTOR_NAMES, compute_descriptors
+
+TARGET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")  # a file stem, never a path
 
 
 class Rule(BaseModel):
@@ -85,18 +88,32 @@ class SegmentationTarget(BaseModel):
             When the file is not valid YAML or does not match the schema.
         """
         from scafe.paths import criteria_dir
+        from scafe.safe_yaml import safe_load
 
         folder = criteria_dir(root) / "segmentation"
+        known = sorted(p.stem for p in folder.glob("*.yaml")) if folder.is_dir() else []
+        if not isinstance(target, str) or not TARGET_NAME.fullmatch(target):
+            raise UsageError(
+                f"--target takes a target name, not a path: {target!r} is not one. Known targets: "
+                f"{known or 'none'} (files in {folder})."
+            )
         path = folder / f"{target}.yaml"
         if not path.is_file():
-            known = sorted(p.stem for p in folder.glob("*.yaml")) if folder.is_dir() else []
             raise UsageError(
                 f"No segmentation target {target!r}: {path} does not exist. Known targets: {known or 'none'}; "
                 "add a YAML file there (copy scar.yaml) to define a new one."
             )
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            data = safe_load(path.read_text(encoding="utf-8"))
+            if not isinstance(data, dict):
+                shape = "empty" if data is None else f"a {type(data).__name__}, not a mapping"
+                raise CriteriaError(
+                    f"{path} is {shape}; a segmentation target is a mapping with target, title, structure, "
+                    "expectations, failure_modes and rules (copy scar.yaml)."
+                )
             model = cls.model_validate({**data, "path": str(path)})
+        except UnicodeDecodeError as exc:
+            raise CriteriaError(f"{path} is not UTF-8 text ({exc.reason}); save it as UTF-8.") from exc
         except yaml.YAMLError as exc:
             raise CriteriaError(f"{path} is not valid YAML: {exc}") from exc
         except ValidationError as exc:
@@ -209,9 +226,20 @@ class RuleReasoner:
             "p_unacceptable": round(p, 4),
         }
 
-    def stages(self, descriptors: dict[str, float]) -> dict[str, Any]:
-        """All four stages, keyed as in the judge's JSON output."""
+    def stages(self, descriptors: dict[str, float], hard: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        """All four stages, keyed as in the judge's JSON output.
+
+        ``hard``: hard failures of the mask (:mod:`scafe.judge.grounding`); derived from the
+        descriptors (empty/full mask) when not given. A hard failure replaces the rule findings
+        (the rules would only fire on undefined values) and decides ``unacceptable``.
+        """
+        from scafe.judge.grounding import hard_failures_from_descriptors
+
         recall = self.knowledge_recall()
+        if hard is None:
+            hard = hard_failures_from_descriptors(descriptors, list(self.target.failure_modes))
+        if hard:
+            return {"knowledge_recall": recall, **hard_failure_stages(hard)}
         analysis = self.visual_feature_analysis(descriptors)
         inference = self.anatomical_inference(analysis)
         synthesis = self.clinical_synthesis(analysis, inference)
@@ -225,6 +253,27 @@ class RuleReasoner:
     def judge(self, descriptors: dict[str, float]) -> dict[str, Any]:
         """Verdict dict: ``verdict, confidence, failure_modes, rationale, p_unacceptable``."""
         return self.stages(descriptors)["clinical_synthesis"]
+
+
+def hard_failure_stages(hard: list[dict[str, Any]]) -> dict[str, Any]:
+    """Stages 2-4 of a mask with hard failures: those findings only, verdict ``unacceptable``, confidence 1."""
+    modes = sorted({f["failure_mode"] for f in hard if f["failure_mode"]})
+    texts = "; ".join(f["finding"] for f in hard)
+    return {
+        "visual_feature_analysis": {"findings": list(hard), "n_fired": len(hard)},
+        "anatomical_inference": {
+            "suspected_failure_modes": modes,
+            "explanations": {m: [f["finding"] for f in hard if f["failure_mode"] == m] for m in modes},
+            "consistent_with_target": False,
+        },
+        "clinical_synthesis": {
+            "verdict": "unacceptable",
+            "confidence": 1.0,
+            "failure_modes": modes,
+            "rationale": f"Hard failure found by the trusted descriptors: {texts}.",
+            "p_unacceptable": 1.0,
+        },
+    }
 
 
 def fit_thresholds(
@@ -301,8 +350,12 @@ def judge_with_rules(
     ``{"verdict", "confidence", "failure_modes", "stages": {the four stages}, "reasoner": "rules",
     "descriptors": {...}}``; undefined descriptors are ``None``.
     """
+    from scafe.judge.grounding import hard_failures
+
     descriptors = compute_descriptors(image, mask)
-    stages = RuleReasoner.for_target(target, root).stages(descriptors)
+    reasoner = RuleReasoner.for_target(target, root)
+    hard = hard_failures(mask, list(reasoner.target.failure_modes))
+    stages = reasoner.stages(descriptors, hard=hard)
     synthesis = stages["clinical_synthesis"]
     return {
         "verdict": synthesis["verdict"],
@@ -310,5 +363,7 @@ def judge_with_rules(
         "failure_modes": synthesis["failure_modes"],
         "stages": json_safe(stages),
         "reasoner": "rules",
+        "hard_failures": hard,
+        "rule_findings": json_safe(stages["visual_feature_analysis"]["findings"]),
         "descriptors": json_safe(descriptors),
     }

@@ -100,3 +100,24 @@ def test_report_and_metrics_files(bench, tmp_path: Path) -> None:
 def test_too_few_phantoms_is_a_usage_error() -> None:
     with pytest.raises(UsageError, match="at least 2 phantoms"):
         build_benchmark(1)
+
+
+def test_extra_methods_on_a_stratified_sample_and_every_method_scored_on_it(bench) -> None:
+    test = bench.split("test")
+    seen = []
+
+    def extra(image, mask, descriptors):
+        seen.append(descriptors)
+        return {"verdict": "unacceptable", "confidence": 0.9, "failure_modes": []}
+
+    results = run_benchmark(bench, extra_methods={"extra": extra}, extra_sample=6)
+    chosen = results["sample"]["indices"]
+    assert len(chosen) == len(seen) == 6
+    assert results["sample"]["how"] == "stratified"
+    assert results["positions"]["extra"] == chosen
+    assert results["positions"]["rules"] == list(range(len(test)))
+    assert set(results["sample"]["methods"]) == {"rules", "descriptors+xgboost", "extra"}
+    assert all(m["n"] == 6 for m in results["sample"]["methods"].values())
+    assert len({test[k].mode for k in chosen}) == min(6, len({c.mode for c in test}))
+    again = run_benchmark(bench, extra_methods={"extra": extra}, extra_sample=6)
+    assert again["sample"]["indices"] == chosen

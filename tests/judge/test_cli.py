@@ -28,7 +28,7 @@ def test_judge_json_with_rules(files, capsys) -> None:
     image, mask = files
     assert main(["judge", "--image", str(image), "--mask", str(mask), "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert set(out) == {"verdict", "confidence", "failure_modes", "stages", "reasoner", "descriptors"}
+    assert set(out) == {"verdict", "confidence", "failure_modes", "stages", "reasoner", "descriptors", "rule_findings", "hard_failures"}
     assert out["reasoner"] == "rules"
     assert out["verdict"] == "acceptable"
     assert set(out["stages"]) == {"knowledge_recall", "visual_feature_analysis", "anatomical_inference", "clinical_synthesis"}
@@ -100,7 +100,7 @@ def test_judge_bench_scores_the_llm_method_when_an_endpoint_is_given(tmp_path: P
     assert code == 0
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert metrics["methods"]["llm"]["n"] == 3
-    assert n_requests == 12
+    assert n_requests == 1 + 3 * 3  # stage 1 asked once per run, stages 2-4 per case
     assert metrics["skipped"] == {}
 
 
@@ -121,3 +121,29 @@ def test_record_then_replay_gives_the_same_judgement_offline(files, tmp_path: Pa
     replayed = json.loads(capsys.readouterr().out)
     assert replayed == live
     assert replayed["reasoner"] == "llm:scripted"
+
+
+def test_judge_bench_llm_sample_writes_cases_csv_and_the_sample_table(tmp_path: Path, capsys) -> None:
+    import csv
+
+    with FakeLLMServer(_stage_router) as srv:
+        code = main(["judge-bench", "--out", str(tmp_path), "--n", "2", "--size", "96",
+                     "--base-url", srv.url, "--model", "scripted", "--llm-sample", "4",
+                     "--timeout", "20", "--max-retries", "0"])
+        n_requests = len(srv.requests)
+        stage1 = [r for r in srv.requests if "Stage 1 of 4" in json.dumps(r["messages"])]
+    assert code == 0
+    assert n_requests == 1 + 4 * 3
+    assert len(stage1) == 1  # stage 1 is not case-specific: asked once per run
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics["methods"]["llm"]["n"] == 4
+    assert metrics["sample"]["n"] == 4
+    assert metrics["sample"]["how"] == "stratified"
+    assert set(metrics["sample"]["methods"]) == {"rules", "descriptors+xgboost", "llm"}
+    rows = list(csv.DictReader((tmp_path / "cases.csv").open(encoding="utf-8")))
+    by_method: dict[str, int] = {}
+    for row in rows:
+        by_method[row["method"]] = by_method.get(row["method"], 0) + 1
+    assert by_method["llm"] == 4
+    assert by_method["rules"] == by_method["descriptors+xgboost"] == metrics["methods"]["rules"]["n"]
+    assert "LLM sample" in capsys.readouterr().out

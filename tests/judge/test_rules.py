@@ -74,7 +74,7 @@ def test_correct_mask_is_acceptable_and_broken_ones_are_not(scene, target: Segme
     good = judge_with_rules(image, mask)
     assert good["verdict"] == "acceptable", good["stages"]["visual_feature_analysis"]
     assert good["reasoner"] == "rules"
-    assert set(good) == {"verdict", "confidence", "failure_modes", "stages", "reasoner", "descriptors"}
+    assert set(good) == {"verdict", "confidence", "failure_modes", "stages", "reasoner", "descriptors", "rule_findings", "hard_failures"}
     assert list(good["stages"]) == ["knowledge_recall", "visual_feature_analysis", "anatomical_inference", "clinical_synthesis"]
     json.dumps(good, allow_nan=False)  # NaN-free, serialisable
 
