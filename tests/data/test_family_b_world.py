@@ -64,7 +64,7 @@ def test_claws_leave_the_body_across_the_wound_path(monkeypatch: pytest.MonkeyPa
         wound_path = paths[0]
         for claw in claws[-3:]:  # the last make() call is the final layout
             start, first = claw[0], claw[1] - claw[0]
-            i = int(np.argmin(np.hypot(*(wound_path - start).T)))
+            i = int(np.argmin(np.linalg.norm(wound_path - start, axis=1)))
             tangent = wound_path[min(i + 1, len(wound_path) - 1)] - wound_path[max(i - 1, 0)]
             cos = abs(float(first @ tangent)) / (np.linalg.norm(first) * np.linalg.norm(tangent))
             sines.append(np.sqrt(max(1 - cos**2, 0.0)))
