@@ -53,7 +53,7 @@ def test_claws_leave_the_body_across_the_wound_path(monkeypatch: pytest.MonkeyPa
         return real_chain(path, radius, spacing)  # type: ignore[arg-type]
 
     monkeypatch.setattr(shape, "chain", spy)
-    sines = []
+    sines: list[float] = []
     for seed in range(12):
         rng = np.random.default_rng(seed)
         p = {"extension_ratio": 1.8, "solidity": 0.9, "pseudopod_count": 3,
@@ -66,8 +66,8 @@ def test_claws_leave_the_body_across_the_wound_path(monkeypatch: pytest.MonkeyPa
             start, first = claw[0], claw[1] - claw[0]
             i = int(np.argmin(np.linalg.norm(wound_path - start, axis=1)))
             tangent = wound_path[min(i + 1, len(wound_path) - 1)] - wound_path[max(i - 1, 0)]
-            cos = abs(float(first @ tangent)) / (np.linalg.norm(first) * np.linalg.norm(tangent))
-            sines.append(np.sqrt(max(1 - cos**2, 0.0)))
+            cos = abs(float(first @ tangent)) / float(np.linalg.norm(first) * np.linalg.norm(tangent))
+            sines.append(float(np.sqrt(max(1.0 - cos * cos, 0.0))))
     # uniform directions would give a median |sin| of 0.71; claws leave within +-40 deg of the normal
     assert np.median(sines) > 0.85
     assert np.mean(np.array(sines) > 0.5) > 0.8  # uniform: 0.67
