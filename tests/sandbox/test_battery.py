@@ -86,10 +86,12 @@ def test_good_extractor_report() -> None:
     assert report.repair_text() == "The extractor passed the contract battery."
 
 
-def _path_values(*replicates: list[float]) -> dict[str, dict[str, float]]:
-    """Probe values of key ``f``: one list per replicate, ordered as ``WRAP_OFFSETS``."""
+def _path_values(*replicates: list[float], family: str | None = None) -> dict[str, dict[str, float]]:
+    """Probe values of key ``f``: one list per replicate, ordered as ``WRAP_OFFSETS``, the same on
+    every probe family (or on ``family`` only, the other family's path flat)."""
     by_seed = dict(zip(WRAP_SEEDS, replicates, strict=True))
-    return {name: {"f": by_seed[seed][WRAP_OFFSETS.index(offset)]} for name, seed, offset in WRAP_PROBES}
+    return {name: {"f": by_seed[seed][WRAP_OFFSETS.index(offset)] if family in (None, fam) else 1.0}
+            for name, fam, seed, offset in WRAP_PROBES}
 
 
 def test_wraparound_rule_spares_thresholds_and_v_shapes() -> None:
@@ -149,6 +151,75 @@ def test_real_wraparound_code_is_flagged(name: str) -> None:
 @pytest.mark.parametrize("name", sorted(SOUND))
 def test_sound_and_noisy_texture_code_is_not_flagged(name: str) -> None:
     assert wraparound_failures(_probe_values(SOUND[name])) == []
+
+
+def _family(values: dict[str, dict[str, float]], family: str) -> dict[str, dict[str, float]]:
+    names = {name for name, fam, _, _ in WRAP_PROBES if fam == family}
+    return {name: v for name, v in values.items() if name in names}
+
+
+@pytest.mark.parametrize("name", ["lesion_minus_ring_uint8", "lesion_minus_outside_median_uint8"])
+def test_lesion_minus_ring_wrap_is_caught_only_by_the_inside_mask_probe(name: str) -> None:
+    """Issue 11 item 6: R - G moved over the whole patch wraps lesion and ring alike (missed);
+    moved inside the mask only, the uint8 contrast jumps by ~255 at R - G = -1 (caught)."""
+    values = _probe_values(WRAPPING[name])
+    assert wraparound_failures(_family(values, "whole")) == []  # what the battery saw before
+    failures = wraparound_failures(_family(values, "lesion"))
+    assert [f.check for f in failures] == ["uint8_wraparound"]
+    assert "inside the mask only" in failures[0].input
+    assert "lesion, ring and skin alike" in failures[0].got
+    assert [f.check for f in wraparound_failures(values)] == ["uint8_wraparound"]  # one failure per key
+
+
+def test_lesion_minus_ring_wrap_is_refused_end_to_end() -> None:
+    report = validate(WRAPPING["lesion_minus_ring_uint8"], limits=RELAXED)
+    assert not report.ok
+    assert [f.check for f in report.failures] == ["uint8_wraparound"], report.repair_text()
+    assert "convert channels to float" in report.repair_text()
+
+
+def test_sound_lesion_minus_ring_passes_end_to_end() -> None:
+    report = validate(SOUND["lesion_minus_ring_float"], limits=RELAXED)
+    assert report.ok, report.repair_text()
+
+
+def test_wrap_rule_needs_both_textures_of_one_family() -> None:
+    wrapped = [float(d % 256) for d in WRAP_OFFSETS]
+    smooth = [float(d) for d in WRAP_OFFSETS]
+    assert wraparound_failures(_path_values(wrapped, wrapped, family="lesion"))
+    assert wraparound_failures(_path_values(wrapped, wrapped, family="whole"))
+    assert not wraparound_failures(_path_values(wrapped, smooth, family="lesion"))
+
+
+def test_each_probe_family_moves_r_minus_g_only_in_its_region() -> None:
+    from sandbox.battery_inputs import SKIN_R_MINUS_G, wrap_probe_region
+
+    probes = {item.name: item for item in battery_inputs()}
+    assert {family for _, family, _, _ in WRAP_PROBES} == {"whole", "lesion", "ring"}
+    for name, family, _, offset in WRAP_PROBES:
+        item = probes[name]
+        region = wrap_probe_region(family)
+        d = item.image[..., 0].astype(int) - item.image[..., 1]
+        assert (d[region] == offset).all()
+        assert (d[~region] == SKIN_R_MINUS_G).all()
+        assert (region & item.mask).any() == (family != "ring")
+
+
+def test_rim_ring_wrap_is_caught_by_the_ring_probe() -> None:
+    values = _probe_values(WRAPPING["near_ring_minus_far_skin_uint8"])
+    assert wraparound_failures(_family(values, "whole")) == []
+    assert wraparound_failures(_family(values, "lesion")) == []
+    assert [f.check for f in wraparound_failures(_family(values, "ring"))] == ["uint8_wraparound"]
+
+
+def test_committed_library_passes_the_wrap_probes() -> None:
+    from scafe.library import Library
+
+    lib = Library.open()
+    active = lib.active()
+    assert active, "no committed library found"
+    for entry in active:
+        assert wraparound_failures(_probe_values(lib.source(entry))) == [], entry.label
 
 
 def test_lbp_entropy_false_alarm_is_gone_end_to_end() -> None:
