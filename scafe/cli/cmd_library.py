@@ -11,6 +11,7 @@ from scafe.cli._common import (
     console,
     emit,
     format_option,
+    json_option,
     progress_bar,
     require_library,
     resolve_format,
@@ -79,19 +80,32 @@ def list_entries(
 def show(
     ref: str = typer.Argument(..., help="NAME or NAME@vK (default: the active version, else the newest)."),
     library: Path | None = typer.Option(None, "--library", help=LIB_HELP),
+    as_json: bool = json_option(),
+    fmt: str = format_option(),
 ) -> None:
-    """Show one version's metadata and its source."""
+    """Show one version's metadata and its source (json/csv: the metadata plus a 'source' field)."""
     import json
-
-    from rich.syntax import Syntax
 
     lib = _open(library)
     name, version = _parse_ref(ref)
     entry = lib.get(name, version)
     meta = entry.model_dump(mode="json")
+    source = lib.source(entry)  # hash-checked
+    fmt = resolve_format(fmt, as_json)
+    if fmt != "table":
+        row = {"label": entry.label, "file": str(lib.file_path(entry)), **meta, "source": source}
+        emit(fmt, [row], payload=row)
+        return
     stdout.print(f"[bold]{entry.label}[/bold]  ({lib.file_path(entry)})", highlight=False)
     typer.echo(json.dumps(meta, indent=2))
-    stdout.print(Syntax(lib.source(entry), "python", line_numbers=True))
+    if not stdout.is_terminal:  # a pipe or a log: plain numbered lines, never cut or wrapped
+        lines = source.splitlines()
+        width = len(str(len(lines)))
+        typer.echo("\n".join(f"{k:>{width}} {line}".rstrip() for k, line in enumerate(lines, start=1)))
+        return
+    from rich.syntax import Syntax
+
+    stdout.print(Syntax(source, "python", line_numbers=True, word_wrap=True))
 
 
 @library_app.command("diff")
@@ -150,7 +164,8 @@ def status(
 @library_app.command("verify")
 def verify(
     names: list[str] | None = typer.Argument(None, help="Only these extractors (default: every active one)."),
-    as_json: bool = typer.Option(False, "--json", help="Print the results as JSON on stdout."),
+    as_json: bool = json_option(),
+    fmt: str = format_option(),
     no_criterion: bool = typer.Option(
         False, "--no-criterion-tests", help="Skip the criterion tests (hash and contract battery only)."
     ),
@@ -184,6 +199,7 @@ def verify(
         run_criterion_tests,
     )
 
+    fmt = resolve_format(fmt, as_json)
     lib = require_library(_open(library), allow_empty=True)  # an empty library verifying "0 entries" would hide a broken install
     count = len([e for e in lib.active() if not names or e.name in names])
     phantom_set = {"n": phantoms or VALIDATION_N, "size": phantom_size or VALIDATION_SIZE,
@@ -197,10 +213,12 @@ def verify(
         results = lib.verify(names or None, criterion_tests=not no_criterion, criterion_test=criterion_test,
                              on_result=lambda _r: bar.advance(task))  # fmt: skip
     failing = [r for r in results if not r.ok]
-    if as_json:
+    if fmt == "json":
         typer.echo(json.dumps({"version_id": lib.version_id, "ok": not failing,
                                "phantom_set": None if no_criterion else phantom_set,
                                "results": [r.to_dict() for r in results]}, indent=2))  # fmt: skip
+    elif fmt == "csv":
+        emit("csv", [r.to_dict() for r in results])
     else:
         for r in results:
             mark = "[green]ok[/green]  " if r.ok else "[red]FAIL[/red]"
