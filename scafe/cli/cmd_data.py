@@ -70,7 +70,7 @@ def phantoms(
 
 @data_app.command("check")
 def check(
-    path: Path = typer.Argument(..., help="Dataset folder (holding manifest.csv) or a manifest CSV file."),
+    path: Path = typer.Argument(..., metavar="PATH", help="Dataset folder (holding manifest.csv) or a manifest CSV file."),
     labels: str = typer.Option(
         "keloid,hypertrophic", "--labels", help="Comma-separated allowed labels; any other label is a bad row."
     ),
@@ -119,7 +119,7 @@ def check(
 
 @data_app.command("sheet")
 def sheet(
-    path: Path = typer.Argument(..., help="Dataset folder (holding manifest.csv) or a manifest CSV file."),
+    path: Path = typer.Argument(..., metavar="PATH", help="Dataset folder (holding manifest.csv) or a manifest CSV file."),
     out: Path = typer.Option(Path("contact_sheet.png"), "--out", "-o", help="PNG file to write."),
     limit: int = typer.Option(48, "--limit", min=1, help="Show at most this many rows (manifest order)."),
     tile: int = typer.Option(192, "--tile", min=32, help="Side of each thumbnail in pixels."),

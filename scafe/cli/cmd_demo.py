@@ -100,8 +100,9 @@ def register(app: typer.Typer) -> None:
                                    "3 repeats; ≤ 2 min on 2 cores) instead of the full one (400+400 at 256 px, "
                                    "sizes 20/50/100/200, 10 repeats; ≤ 10 min)."),
         profile: str = typer.Option("default", "--profile", help="Phantom profile: 'default' or 'hard'."),
-        use_llm: bool = typer.Option(True, "--llm/--no-llm", help="Run llm-image/llm-features when an endpoint "
-                                     "is configured (OPENAI_BASE_URL, SCAFE_MODEL); otherwise they are skipped."),
+        use_llm: bool = typer.Option(True, "--llm/--no-llm", show_default=False,
+                                     help="Run llm-image/llm-features when an endpoint is configured (OPENAI_BASE_URL, "
+                                     "SCAFE_MODEL); otherwise they are skipped (default: --llm)."),
         fmt: str = format_option(),
     ) -> None:
         """Phantoms -> sandboxed extraction with the committed library -> every offline method -> DIR/report.html + DIR/metrics.json."""

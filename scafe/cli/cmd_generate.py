@@ -270,7 +270,7 @@ def generate(
 
 
 def render_prompt(
-    ref: str = typer.Argument(..., help="SCALE/ITEM, e.g. vss/vascularity."),
+    ref: str = typer.Argument(..., metavar="SCALE/ITEM", help="SCALE/ITEM, e.g. vss/vascularity."),
     stage: str = typer.Option("plan", "--stage", help="Which prompt: plan, write or repair (system is shown with each)."),
     spec_json: Path | None = typer.Option(None, "--spec", help="JSON file with one feature spec for write/repair (default: a placeholder spec)."),
     root: Path | None = typer.Option(None, "--root", help=ROOT_HELP),

@@ -78,7 +78,7 @@ def list_entries(
 
 @library_app.command("show")
 def show(
-    ref: str = typer.Argument(..., help="NAME or NAME@vK (default: the active version, else the newest)."),
+    ref: str = typer.Argument(..., metavar="REF", help="NAME or NAME@vK (default: the active version, else the newest)."),
     library: Path | None = typer.Option(None, "--library", help=LIB_HELP),
     as_json: bool = json_option(),
     fmt: str = format_option(),
@@ -110,9 +110,9 @@ def show(
 
 @library_app.command("diff")
 def diff(
-    name: str = typer.Argument(..., help="Extractor name."),
-    old: str = typer.Argument(..., help="Old version (v1 or 1)."),
-    new: str = typer.Argument(..., help="New version (v2 or 2)."),
+    name: str = typer.Argument(..., metavar="NAME", help="Extractor name."),
+    old: str = typer.Argument(..., metavar="OLD", help="Old version (v1 or 1)."),
+    new: str = typer.Argument(..., metavar="NEW", help="New version (v2 or 2)."),
     library: Path | None = typer.Option(None, "--library", help=LIB_HELP),
 ) -> None:
     """Unified diff of two versions' sources plus their changed metadata."""
@@ -163,7 +163,7 @@ def status(
 
 @library_app.command("verify")
 def verify(
-    names: list[str] | None = typer.Argument(None, help="Only these extractors (default: every active one)."),
+    names: list[str] | None = typer.Argument(None, metavar="NAME", help="Only these extractors (default: every active one)."),
     as_json: bool = json_option(),
     fmt: str = format_option(),
     no_criterion: bool = typer.Option(
@@ -240,7 +240,7 @@ def verify(
 
 @library_app.command("add")
 def add(
-    file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="Extractor source file (.py)."),
+    file: Path = typer.Argument(..., metavar="FILE", exists=True, dir_okay=False, readable=True, help="Extractor source file (.py)."),
     criterion: str = typer.Option(..., "--criterion", help="The item it measures, SCALE/ITEM (e.g. vss/vascularity)."),
     name: str | None = typer.Option(None, "--name", help="Extractor name (default: the file stem, or its folder for v<k>.py)."),
     output_key: str | None = typer.Option(None, "--output-key", help="Main output for the criterion tests (default: the extractor's only or first key)."),
@@ -268,7 +268,7 @@ def add(
 
 @library_app.command("refresh")
 def refresh(
-    ref: str = typer.Argument(..., help="NAME or NAME@vK of a stale entry."),
+    ref: str = typer.Argument(..., metavar="REF", help="NAME or NAME@vK of a stale entry."),
     library: Path | None = typer.Option(None, "--library", help=LIB_HELP),
 ) -> None:
     """Accept an edited criteria file for a stale entry: re-verify it, then record the file's new hash.
@@ -283,7 +283,7 @@ def refresh(
 
 @library_app.command("deprecate")
 def deprecate(
-    ref: str = typer.Argument(..., help="NAME (its active version) or NAME@vK."),
+    ref: str = typer.Argument(..., metavar="REF", help="NAME (its active version) or NAME@vK."),
     library: Path | None = typer.Option(None, "--library", help=LIB_HELP),
 ) -> None:
     """Deprecate a version: it stays in the library (immutable) but is no longer extracted."""
@@ -295,7 +295,7 @@ def deprecate(
 
 @library_app.command("activate")
 def activate(
-    ref: str = typer.Argument(..., help="NAME@vK to make active (the currently active version is deprecated)."),
+    ref: str = typer.Argument(..., metavar="REF", help="NAME@vK to make active (the currently active version is deprecated)."),
     library: Path | None = typer.Option(None, "--library", help=LIB_HELP),
 ) -> None:
     """Make a version the active one for its name (e.g. roll back to an earlier version)."""

@@ -263,7 +263,8 @@ def register(app: typer.Typer) -> None:
         methods: str = typer.Option(None, "--methods", help="Comma-separated subset of methods (default: all)."),
         out: Path = typer.Option(Path("scafe-eval"), "--out", "-o", help="Folder for metrics.json and report.html."),
         profile: str = typer.Option("default", "--profile", help="Phantom profile of the default test set."),
-        use_llm: bool = typer.Option(True, "--llm/--no-llm", help="Run the LLM methods when an endpoint is set."),
+        use_llm: bool = typer.Option(True, "--llm/--no-llm", show_default=False,
+                                     help="Run the LLM methods when an endpoint is set (default: --llm)."),
         folds: int = typer.Option(5, "--folds", min=2, help="Cross-validation folds when there is no test set "
                                   "(grouped by patient_id when the manifest has it; a split column is honoured)."),
         cv: bool = typer.Option(False, "--cv", help="Cross-validate on --data even for a phantom set (default "

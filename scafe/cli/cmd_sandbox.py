@@ -58,7 +58,7 @@ def _emit(payload: dict, fmt: str) -> None:
 
 @sandbox_app.command("check")
 def check(
-    file: Path = typer.Argument(..., help="Extractor module (.py) to check; it is never imported by this process."),
+    file: Path = typer.Argument(..., metavar="FILE", help="Extractor module (.py) to check; it is never imported by this process."),
     image: Path | None = typer.Option(None, "--image", help="Also run on this image (PNG/JPEG/TIFF); needs --mask."),
     mask: Path | None = typer.Option(None, "--mask", help="Mask for --image (nonzero = lesion)."),
     as_json: bool = json_option(),
@@ -66,7 +66,7 @@ def check(
     per_image_seconds: float = typer.Option(10.0, "--per-image-seconds", min=0.01, help="Deadline per image (s)."),
     memory_mb: int = typer.Option(2048, "--memory-mb", min=16, help="Memory a child may allocate (MiB)."),
     require_layer: list[str] = typer.Option(
-        [], "--require-layer", help="Refuse to run unless this layer is active (repeatable; see 'scafe sandbox info')."
+        [], "--require-layer", metavar="LAYER", help="Refuse to run unless this layer is active (repeatable; see 'scafe sandbox info')."
     ),
 ) -> None:
     """Run the static policy and the contract battery on FILE; exit 0 when it passes, 1 when not."""
