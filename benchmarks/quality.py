@@ -9,6 +9,10 @@ table of every method and the goals.
     python benchmarks/quality.py                  # 400 + 400 phantoms at 256 px, 10 repeats, families a and b
     python benchmarks/quality.py --n 200 --repeats 5 --size 192     # a cheaper run
     python benchmarks/quality.py --markdown       # README tables from the JSON (runs nothing)
+    python benchmarks/quality.py --methods library+xgboost   # re-run the library alone, merged into the JSON
+
+``--methods`` splits one evaluation into sittings (the baselines once the phantoms are final, the
+library after an extractor change): the rows are exactly those of a single run (see ``merge_methods``).
 
 The JSON keeps exactly the shape ``{"profiles": ...}`` (tests/evaluation/test_protocol.py); the goal
 verdicts and margins are recomputed from it (:func:`scafe.evaluation.goals.check_goals`) when printed.
@@ -122,6 +126,40 @@ def markdown(doc: dict) -> str:
     return "\n".join(out) + "\n"
 
 
+SHAPE = ("library_version", "dataset", "results", "skipped")  # one profile's keys (tests/evaluation/test_protocol.py)
+
+
+def shaped(metrics: dict) -> dict:
+    """A ``metrics.json`` document cut to :data:`SHAPE`; its provenance moves into ``dataset``, goals are recomputed."""
+    out = {key: metrics[key] for key in SHAPE}
+    if "provenance" in metrics:
+        out["dataset"] = {**out["dataset"], "provenance": metrics["provenance"]}
+    return out
+
+
+def merge_methods(old: dict, new: dict, methods: list[str]) -> dict:
+    """``old`` with the rows of ``methods`` replaced by ``new``'s: one evaluation run in two sittings.
+
+    Exact, not an approximation: the training subsets depend only on (seed, size, repeat) and each
+    method's fits and bootstrap are seeded on their own, so a method's rows do not depend on which
+    other methods ran beside it (tests/benchmarks/ checks this). Refused unless both runs used the
+    same phantom folders (whose names carry the rendering-code hash), sizes, repeats and seed.
+    """
+    for key in ("train", "test", "sizes", "repeats", "seed", "n_test"):
+        if old["dataset"].get(key) != new["dataset"].get(key):
+            raise SystemExit(f"cannot merge: dataset.{key} differs ({old['dataset'].get(key)!r} vs "
+                             f"{new['dataset'].get(key)!r}); re-run every method (drop --methods)")
+    ran = set(methods)
+    results = [r for r in old["results"] if r["method"] not in ran] + new["results"]
+    skipped = [s for s in old["skipped"] if s["method"] not in ran]
+    skipped += [s for s in new["skipped"] if s not in skipped]
+    runs = old["dataset"].get("runs") or [{"methods": sorted({r["method"] for r in old["results"]}),
+                                           "timings": old["dataset"].get("timings")}]
+    dataset = {**new["dataset"], "runs": [*runs, {"methods": sorted(ran), "timings": new["dataset"].get("timings")}]}
+    version = new["library_version"] if "library+xgboost" in ran else old["library_version"]
+    return {"library_version": version, "dataset": dataset, "results": results, "skipped": skipped}
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run every family and profile and write the JSON (or, with ``--markdown``, print the README tables)."""
     # `python benchmarks/quality.py` puts benchmarks/ first on sys.path, where benchmarks/sandbox.py
@@ -139,25 +177,34 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=RESULTS / "quality.json", help="JSON to write.")
     parser.add_argument("--reports", type=Path, default=Path(tempfile.gettempdir()) / "scafe-quality",
                         help="Where each profile's report.html goes (not committed).")
+    parser.add_argument("--sizes", default=",".join(map(str, DEFAULT.sizes)), help="Training sizes (comma-separated).")
+    parser.add_argument("--methods", default=None,
+                        help="Run only these methods (comma-separated) and merge their rows into the profiles "
+                             "already in --out (e.g. the library alone after an extractor change).")
     parser.add_argument("--merge", action="store_true", help="Keep the other profiles already in --out.")
     parser.add_argument("--markdown", action="store_true", help="Print the README tables from --out and exit.")
     args = parser.parse_args(argv)
     if args.markdown:
         print(markdown(json.loads(args.out.read_text())), end="")
         return
+    methods = args.methods.split(",") if args.methods else None
     doc: dict = {"profiles": {}}  # exactly the shape issue 6 fixes; goals are recomputed from it
-    if args.merge and args.out.is_file():  # e.g. re-run one profile and keep the other
+    if (args.merge or methods) and args.out.is_file():  # e.g. re-run one profile and keep the other
         doc = {"profiles": json.loads(args.out.read_text())["profiles"]}
     runs = [(family, profile) for family in args.families.split(",") for profile in args.profiles.split(",")]
     for family, profile in runs:
+        key = f"{family}:{profile}"
         config = replace(DEFAULT, n_pool=args.n, n_test=args.n, size=args.size, repeats=args.repeats,
-                         profile=profile, family=family)
+                         sizes=tuple(int(n) for n in args.sizes.split(",")), profile=profile, family=family,
+                         methods=tuple(methods) if methods else None)
         started = time.perf_counter()
         outcome = run_demo(args.reports / f"quality-{family}-{profile}", config=config,
                            llm_unavailable="benchmark runs offline (no LLM endpoint)")
-        metrics = json.loads(outcome.metrics.read_text())
-        doc["profiles"][f"{family}:{profile}"] = metrics
+        metrics = shaped(json.loads(outcome.metrics.read_text()))
         metrics["dataset"].setdefault("timings", {})["total_s"] = round(time.perf_counter() - started, 1)
+        if methods and key in doc["profiles"]:  # the first sitting of a split run is stored as it is
+            metrics = merge_methods(doc["profiles"][key], metrics, methods)
+        doc["profiles"][key] = metrics
         print_profile(f"{profile} (family {family})", metrics)
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(doc, indent=2) + "\n")  # after each profile: a crash keeps the first

@@ -99,3 +99,27 @@ def test_demo_names_its_family_in_metrics_and_report(tmp_path: Path, monkeypatch
     assert dataset["family"] == "b"
     assert Path(dataset["train"]).name.startswith("b_")
     assert "family b" in outcome.report.read_text()
+
+
+def test_quality_runs_split_by_method_merge_to_the_single_run(tmp_path: Path, project_root: Path) -> None:
+    from scafe.evaluation import evaluate
+
+    module = runpy.run_path(str(project_root / "benchmarks" / "quality.py"))
+    pool = generate_phantoms(tmp_path / "pool", n=30, seed=11, size=48, workers=1).parent
+    test = generate_phantoms(tmp_path / "test", n=30, seed=12, size=48, workers=1).parent
+
+    def run(methods: list[str]) -> dict:
+        return module["shaped"](evaluate(pool, test, sizes=[10, 20], repeats=3, methods=methods).metrics)
+
+    both = run(["oracle", "nuisance-only"])
+    merged = module["merge_methods"](run(["oracle"]), run(["nuisance-only"]), ["nuisance-only"])
+    key = ("method", "n_train", "metric")
+    assert sorted(both["results"], key=lambda r: [r[k] for k in key]) == \
+        sorted(merged["results"], key=lambda r: [r[k] for k in key])
+    assert {r["method"] for r in merged["results"]} == {"oracle", "nuisance-only"}
+    assert set(merged) == {"library_version", "dataset", "results", "skipped"}
+    assert [r["methods"] for r in merged["dataset"]["runs"]] == [["oracle"], ["nuisance-only"]]
+    other = run(["nuisance-only"])
+    other["dataset"]["train"] = "elsewhere"
+    with pytest.raises(SystemExit, match=r"dataset\.train differs"):
+        module["merge_methods"](both, other, ["nuisance-only"])
