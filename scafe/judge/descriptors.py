@@ -49,6 +49,10 @@ ring_delta_e, ring_fisher_ratio, ring_delta_l, ring_delta_a, ring_delta_b
     Inside vs a ring ``0 < d <= max(3, 0.25 r_eq)`` px outside the mask: CIE76 ``Delta E`` of the
     means, the Fisher ratio ``dmu^T (S_in + S_ring + 1e-3 I)^-1 dmu`` (3x3 Lab covariances) and the
     signed channel differences inside minus ring (scar: redder, ``delta_a > 0``; mole: darker).
+edge_offset_px, edge_offset_abs_px, edge_offset_rel, edge_agreement
+    Distance from the boundary to the colour edge along the boundary normals
+    (:mod:`scafe.judge.edge_offset`): signed median (px, > 0 = edge outside the mask), mean
+    absolute (px and relative to ``lesion_width_px``) and the share of the contour on the edge.
 band_delta_e
     ``Delta E`` between thin bands 3 px inside and 3 px outside the boundary: large when the
     boundary sits exactly on a colour step, small when it is shifted, eroded or dilated.
@@ -62,6 +66,7 @@ import cv2
 import numpy as np
 
 from scafe.errors import DataError
+from scafe.judge.edge_offset import EDGE_OFFSET_NAMES, edge_offsets
 
 DESCRIPTOR_NAMES: tuple[str, ...] = (
     "area_fraction",
@@ -91,6 +96,7 @@ DESCRIPTOR_NAMES: tuple[str, ...] = (
     "closing_gain_wide",
     "opening_loss_wide",
     "n_components_closed",
+    *EDGE_OFFSET_NAMES,
 )
 
 EDGE_TOLERANCE_PX = 2.0  # boundary F1 tolerance; 2 px absorbs blur and the mask's own rasterisation
@@ -353,6 +359,7 @@ def compute_descriptors(image: np.ndarray, mask: np.ndarray) -> dict[str, float]
         if inner.any() and outer_band.any():
             out["band_delta_e"] = float(np.linalg.norm(lab[inner].mean(axis=0) - lab[outer_band].mean(axis=0)))
         out["self_consistency_dice"] = _self_consistency(smooth, mask, dist_out <= window_px, fisher_direction)
+        out.update(edge_offsets(smooth, mask, dist_in, dist_out, diff, max(width, 1.0)))
     return out
 
 

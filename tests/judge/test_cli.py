@@ -139,11 +139,11 @@ def test_judge_bench_llm_sample_writes_cases_csv_and_the_sample_table(tmp_path: 
     assert metrics["methods"]["llm"]["n"] == 4
     assert metrics["sample"]["n"] == 4
     assert metrics["sample"]["how"] == "stratified"
-    assert set(metrics["sample"]["methods"]) == {"rules", "descriptors+xgboost", "llm"}
+    assert set(metrics["sample"]["methods"]) == {"rules", "descriptors+xgboost", "llm", "ensemble"}
     rows = list(csv.DictReader((tmp_path / "cases.csv").open(encoding="utf-8")))
     by_method: dict[str, int] = {}
     for row in rows:
         by_method[row["method"]] = by_method.get(row["method"], 0) + 1
-    assert by_method["llm"] == 4
+    assert by_method["llm"] == by_method["ensemble"] == 4  # the ensemble reused the llm verdicts: no extra calls
     assert by_method["rules"] == by_method["descriptors+xgboost"] == metrics["methods"]["rules"]["n"]
     assert "LLM sample" in capsys.readouterr().out
