@@ -97,6 +97,31 @@ def chain_overhead(bench: Any, n_cases: int, vision: bool) -> dict[str, float]:
     return {"n_cases": len(arr), "vision": vision, "mean_ms": float(arr.mean()), "p95_ms": float(np.percentile(arr, 95))}
 
 
+NEAR_MODES = ("near_correct", "erosion", "dilation", "shift")
+SEPARATION_DESCRIPTORS = ("edge_offset_rel", "edge_offset_abs_px", "edge_agreement", "edge_offset_px",
+                          "self_consistency_dice", "band_delta_e", "boundary_f1")
+
+
+def near_threshold_separation(cases: list[Any]) -> dict[str, Any]:
+    """AUC (acceptable vs unacceptable, direction-free) of boundary descriptors on the near-threshold cases:
+    Dice 0.60-0.95 in the boundary-offset modes (near-correct, erosion, dilation, shift), where the mask is off
+    by a few pixels; with the medians of each class."""
+    from sklearn.metrics import roc_auc_score
+
+    near = [c for c in cases if c.mode in NEAR_MODES and 0.60 <= c.dice <= 0.95]
+    y = np.array([c.label == "unacceptable" for c in near])
+    out: dict[str, Any] = {"n": len(near), "n_unacceptable": int(y.sum()), "descriptors": {}}
+    for name in SEPARATION_DESCRIPTORS:
+        v = np.array([c.descriptors[name] for c in near], dtype=float)
+        ok = np.isfinite(v)
+        if ok.sum() < 2 or len(set(y[ok])) < 2:
+            continue
+        auc = float(roc_auc_score(y[ok], v[ok]))
+        out["descriptors"][name] = {"auc": max(auc, 1 - auc), "median_acceptable": float(np.median(v[ok & ~y])),
+                                    "median_unacceptable": float(np.median(v[ok & y])), "defined": float(ok.mean())}
+    return out
+
+
 def refit_yaml(path: Path, thresholds: dict[str, float]) -> dict[str, float]:
     """Rewrite the ``threshold:`` line of each rule in ``path`` (comments kept); 2 significant digits."""
     import re
@@ -215,6 +240,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
           f"at 0.5); test accuracy at 0.5 would be {cal['test_accuracy_at_0.5']:.3f}")
     if doc["ensemble"]:
         print(f"ensemble: {doc['ensemble']['rule']}; LLM asked on {doc['ensemble']['n_llm']} of {doc['ensemble']['n']} cases")
+    separation = near_threshold_separation(bench.split("test"))
+    print(f"\nboundary descriptors on the test split's near-threshold cases ({', '.join(NEAR_MODES)}, Dice 0.60-0.95; "
+          f"n={separation['n']}, {separation['n_unacceptable']} unacceptable): AUC, median acceptable / unacceptable")
+    for name, sep in separation["descriptors"].items():
+        print(f"  {name:<24}AUC {sep['auc']:.3f}   {sep['median_acceptable']:8.3f} / {sep['median_unacceptable']:8.3f}")
     print("\naccuracy by lesion contrast (ground-truth Delta E lesion vs skin, >= 10 = plainly visible edge)")
     for name, m in methods.items():
         parts = [f"{k}: {v['accuracy']:.3f} (n={v['n']}, {v['phantoms']} phantoms)" for k, v in m["by_lesion_contrast"].items()]
@@ -248,6 +278,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "speed_512": speed,
         "load_average_1_5_15": list(load),
         "cpu_count": os.cpu_count(),
+        "near_threshold_separation": separation,
         "chain_overhead": chain,
         "chain_overhead_vision": chain_vision,
         "rule_thresholds": {r.id: {"yaml": r.threshold, "suggested": suggested.get(r.id), "fires_on_truths": truth_fires[r.id]}

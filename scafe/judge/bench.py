@@ -10,9 +10,13 @@ grey-zone masks (0.70 <= Dice < 0.85) are left out. Per-case randomness comes fr
 Methods (all scored on the test split only):
 
 * ``rules`` - :class:`scafe.judge.rules.RuleReasoner`, thresholds from the target YAML;
-* ``descriptors+xgboost`` - gradient-boosted trees on the descriptors, trained on the train split;
+* ``descriptors+xgboost`` - gradient-boosted trees on the descriptors, trained on the train split,
+  its decision threshold chosen by 5-fold cross-validation grouped by phantom on the train split
+  (:mod:`scafe.judge.learned_qc`);
 * any extra method passed in by the caller (the CLI passes ``llm`` when an endpoint is given;
-  this module never imports ``agents``).
+  this module never imports ``agents``);
+* ``ensemble`` (with ``ensemble_of``) - the learned QC where it is sure, the named extra method
+  (the LLM chain) where ``|P(unacceptable) - threshold| < ensemble_band``.
 
 Metrics: accuracy (with a 95 % interval from a bootstrap over test phantoms), balanced accuracy
 and AUC with *unacceptable* as the positive class; an
@@ -26,18 +30,17 @@ from __future__ import annotations
 import functools
 import math
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from scafe.judge.descriptors import DESCRIPTOR_NAMES, compute_descriptors
+from scafe.judge.descriptors import compute_descriptors
+from scafe.judge.learned_qc import CALIBRATION_FOLDS, ENSEMBLE_BAND, LearnedQC, qc_verdict, unsure
 from scafe.judge.perturb import MODES, failure_masks
 
 CASE_SEED_SALT = 0x7A6E
-CALIBRATION_FOLDS = 5
-ENSEMBLE_BAND = 0.3  # the ensemble asks the LLM when |P(unacceptable) - threshold| < this
 VISIBLE_CONTRAST_DE = 10.0  # CIE76 Delta E lesion vs skin above which a lesion edge is plainly visible
 Verdict = dict[str, Any]  # {"verdict": ..., "confidence": ..., "failure_modes": [...], ...}
 JudgeFn = Callable[[np.ndarray, np.ndarray, dict[str, float]], Verdict]
@@ -153,94 +156,6 @@ def build_benchmark(
         for label in ("acceptable", "unacceptable")
     }
     return Benchmark(seed, size, images, truths, ids, cases, left_out, counts, contrast)
-
-
-def descriptor_matrix(cases: Iterable[BenchCase]) -> np.ndarray:
-    """Cases x descriptors float matrix in :data:`DESCRIPTOR_NAMES` order (NaN kept)."""
-    return np.array([[c.descriptors[k] for k in DESCRIPTOR_NAMES] for c in cases], dtype=np.float64)
-
-
-class LearnedQC:
-    """``descriptors+xgboost``: gradient-boosted trees on the trusted descriptors.
-
-    Trees split on raw descriptor values, so no scaling is needed and NaN (undefined
-    descriptors, e.g. the ring of an empty mask) is routed by XGBoost's learned default.
-    """
-
-    def __init__(self, *, n_estimators: int = 300, max_depth: int = 4, learning_rate: float = 0.08, seed: int = 0):
-        self.n_estimators = n_estimators
-        self.max_depth = max_depth
-        self.learning_rate = learning_rate
-        self.seed = seed
-
-    threshold: float = 0.5  # P(unacceptable) at or above which the verdict is unacceptable (see fit)
-
-    def _model(self) -> Any:
-        from xgboost import XGBClassifier
-
-        return XGBClassifier(
-            n_estimators=self.n_estimators,
-            max_depth=self.max_depth,
-            learning_rate=self.learning_rate,
-            subsample=0.9,
-            colsample_bytree=0.9,
-            random_state=self.seed,
-            n_jobs=1,  # deterministic and polite on shared cores
-            eval_metric="logloss",
-        )
-
-    def fit(self, cases: list[BenchCase], *, calibrate: bool = True) -> LearnedQC:
-        """Train on labelled cases; returns ``self``.
-
-        ``calibrate``: choose :attr:`threshold` on the training cases only, from out-of-fold
-        probabilities of a 5-fold cross-validation grouped by phantom (cases of one phantom never
-        straddle folds): the grid value in 0.20..0.80 (step 0.01) with the best out-of-fold
-        accuracy, ties to the one nearest 0.5. ``oof_accuracy_`` and ``oof_accuracy_at_half_``
-        record the two accuracies.
-        """
-        y = np.array([c.label == "unacceptable" for c in cases], dtype=int)
-        x = descriptor_matrix(cases)
-        self.threshold = 0.5
-        groups = np.array([c.phantom for c in cases])
-        if calibrate and len(np.unique(groups)) >= CALIBRATION_FOLDS and 0 < y.sum() < len(y):
-            from sklearn.model_selection import GroupKFold
-
-            oof = np.zeros(len(y))
-            for fit_idx, held in GroupKFold(CALIBRATION_FOLDS).split(x, y, groups):
-                oof[held] = self._model().fit(x[fit_idx], y[fit_idx]).predict_proba(x[held])[:, 1]
-            grid = np.round(np.arange(0.20, 0.8001, 0.01), 2)
-            accs = np.array([np.mean((oof >= t) == y) for t in grid])
-            best = np.flatnonzero(accs >= accs.max() - 1e-12)
-            self.threshold = float(grid[best[np.argmin(np.abs(grid[best] - 0.5))]])
-            self.oof_accuracy_ = float(accs.max())
-            self.oof_accuracy_at_half_ = float(np.mean((oof >= 0.5) == y))
-            self.oof_proba_ = oof
-        self.model_ = self._model().fit(x, y)
-        return self
-
-    def predict_proba(self, descriptors: list[dict[str, float]]) -> np.ndarray:
-        """P(unacceptable) for each descriptor dict."""
-        if not hasattr(self, "model_"):
-            from scafe.errors import ModelError
-
-            raise ModelError("LearnedQC is not fitted; call fit(train_cases) first.")
-        x = np.array([[d[k] for k in DESCRIPTOR_NAMES] for d in descriptors], dtype=np.float64)
-        return self.model_.predict_proba(x)[:, 1]
-
-    def judge(self, descriptors: dict[str, float]) -> Verdict:
-        """A verdict dict in the judge's output shape."""
-        return qc_verdict(float(self.predict_proba([descriptors])[0]), self.threshold)
-
-
-def qc_verdict(p: float, threshold: float = 0.5) -> Verdict:
-    """The learned QC's verdict for ``P(unacceptable) = p`` at the calibrated ``threshold``."""
-    verdict = "unacceptable" if p >= threshold else "acceptable"
-    return {"verdict": verdict, "confidence": float(max(p, 1 - p)), "failure_modes": [], "p_unacceptable": float(p)}
-
-
-def unsure(p: float, threshold: float, band: float) -> bool:
-    """Whether the learned QC is unsure: ``|p - threshold| < band`` (the ensemble asks the LLM then)."""
-    return abs(p - threshold) < band
 
 
 def p_unacceptable(verdict: Verdict) -> float:

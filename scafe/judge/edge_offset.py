@@ -32,6 +32,9 @@ edge_offset_abs_px
 edge_offset_rel
     ``edge_offset_abs_px / lesion_width_px``: the same offset relative to the lesion's width, the
     scale at which Dice is lost (a 2 px offset costs ~20 % Dice on a 20 px-wide scar).
+edge_strength
+    Median over the contour points of the steepest drop found, Lab units per px: how visible the
+    edge is near this boundary at all (context for the other three; low on faint scars).
 edge_agreement
     Share of *all* sampled contour points whose edge lies within :data:`AGREE_PX` px of the
     boundary (points without an edge count as disagreeing).
@@ -51,7 +54,8 @@ MIN_EDGE_STEP = 0.6  # Lab units per px along the normal: weaker drops are textu
 TANGENT_WINDOW = 7  # profiles averaged over this many neighbouring contour points (texture noise)
 AGREE_PX = 1.5  # |offset| at most this counts as on the edge (1 px rasterisation + 0.5 px sampling)
 
-EDGE_OFFSET_NAMES: tuple[str, ...] = ("edge_offset_px", "edge_offset_abs_px", "edge_offset_rel", "edge_agreement")
+EDGE_OFFSET_NAMES: tuple[str, ...] = ("edge_offset_px", "edge_offset_abs_px", "edge_offset_rel", "edge_agreement",
+                                      "edge_strength")
 
 
 def search_half_width(width: float) -> float:
@@ -119,6 +123,7 @@ def edge_offsets(
     on_edge = drop >= MIN_EDGE_STEP
     n_all = len(at)
     out["edge_agreement"] = float(np.count_nonzero(on_edge & (np.abs(offset) <= AGREE_PX)) / n_all)
+    out["edge_strength"] = float(np.median(drop))
     if not on_edge.any():
         return out
     found = offset[on_edge]

@@ -49,6 +49,7 @@ GLOSSARY: dict[str, tuple[str, str]] = {
     "ring_delta_b": ("b* units", "mean b* inside - ring (positive = yellower inside)"),
     "band_delta_e": ("CIE76 Delta E", f"colour distance between bands {BAND_PX:g} px inside and {BAND_PX:g} px outside the boundary; large when the boundary sits on a colour step"),
     "self_consistency_dice": ("Dice 0..1", "Dice of the mask with an Otsu re-segmentation of its neighbourhood (within max(6, 0.5 r_eq) px) along the inside-vs-ring colour direction"),
+    "window_separability": ("0..1", "Otsu separability (between-class / total variance) of the colour projection in the self-consistency window: how clearly the image shows two colours there"),
     "lesion_width_px": ("px", "typical width of the masked region: min(2 A / P, r_eq)"),
     "closing_gain": ("fraction of A", "area added by a morphological closing of radius 0.3 w / A (gaps and notches)"),
     "opening_loss": ("fraction of A", "area removed by a morphological opening of radius 0.3 w / A (spurs, thin strips, islands)"),
@@ -58,6 +59,7 @@ GLOSSARY: dict[str, tuple[str, str]] = {
     "edge_offset_px": ("px, signed", "median distance from the boundary to the steepest colour drop along the outward normals; > 0 = the edge lies outside the mask (too small), < 0 = inside (too large)"),
     "edge_offset_abs_px": ("px", "mean |offset| of the boundary from the colour edge along the normals (a shift of d px gives about 2d/pi)"),
     "edge_offset_rel": ("fraction of w", "edge_offset_abs_px / lesion_width_px: a 2 px offset on a 20 px-wide scar (0.1) costs ~20 % Dice"),
+    "edge_strength": ("Lab units per px", "median over boundary points of the steepest colour drop along the normal: how visible an edge is near the boundary at all"),
     "edge_agreement": ("fraction", f"share of boundary points whose colour edge (drop >= {MIN_EDGE_STEP:g} Lab/px) lies within {AGREE_PX:g} px"),
 }
 

@@ -44,7 +44,7 @@ def overlay_png(image: np.ndarray, mask: np.ndarray, truth: np.ndarray | None = 
     return png_bytes(drawn)
 
 
-ZOOM_TARGET_PX = 384  # the zoomed crop's longer side is scaled up to about this many pixels
+ZOOM_TARGET_PX = 512  # the zoomed crop's longer side is scaled up to about this many pixels
 ZOOM_MAX_FACTOR = 8
 FILL_ALPHA = 0.35  # opacity of the mask fill on the zoomed crop
 
