@@ -238,6 +238,18 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     print(f"\nlearned QC threshold {cal['threshold']:g}, chosen by {cal['folds']}-fold cross-validation grouped by phantom on the "
           f"train split (train out-of-fold accuracy {_fmt(cal['train_oof_accuracy'])} vs {_fmt(cal['train_oof_accuracy_at_0.5'])} "
           f"at 0.5); test accuracy at 0.5 would be {cal['test_accuracy_at_0.5']:.3f}")
+    test_cases = bench.split("test")
+    qc_p = np.array([v["p_unacceptable"] for v in results["predictions"]["descriptors+xgboost"]])
+    truth = np.array([c.label == "unacceptable" for c in test_cases])
+    band_mask = np.abs(qc_p - cal["threshold"]) < args.ensemble_band
+    qc_right = (qc_p >= cal["threshold"]) == truth
+    band_info = {"band": args.ensemble_band, "share_unsure": float(band_mask.mean()),
+                 "qc_accuracy_sure": float(qc_right[~band_mask].mean()) if (~band_mask).any() else None,
+                 "qc_accuracy_unsure": float(qc_right[band_mask].mean()) if band_mask.any() else None,
+                 "ceiling_if_llm_right_on_unsure": float((qc_right | band_mask).mean())}
+    print(f"ensemble band +-{args.ensemble_band:g} around the threshold: {band_info['share_unsure']:.1%} of test cases would go to the "
+          f"LLM; learned QC accuracy {_fmt(band_info['qc_accuracy_sure'])} on the sure cases, {_fmt(band_info['qc_accuracy_unsure'])} "
+          f"on the unsure ones; ensemble ceiling (LLM always right there) {band_info['ceiling_if_llm_right_on_unsure']:.3f}")
     if doc["ensemble"]:
         print(f"ensemble: {doc['ensemble']['rule']}; LLM asked on {doc['ensemble']['n_llm']} of {doc['ensemble']['n']} cases")
     separation = near_threshold_separation(bench.split("test"))
@@ -279,6 +291,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "load_average_1_5_15": list(load),
         "cpu_count": os.cpu_count(),
         "near_threshold_separation": separation,
+        "ensemble_band_on_test": band_info,
         "chain_overhead": chain,
         "chain_overhead_vision": chain_vision,
         "rule_thresholds": {r.id: {"yaml": r.threshold, "suggested": suggested.get(r.id), "fires_on_truths": truth_fires[r.id]}

@@ -109,7 +109,8 @@ def judge(
     out: Path | None = typer.Option(None, "--out", "-o", help="Output folder for --data (default: judge-<manifest folder name> in the working directory)."),
     target: str = typer.Option("scar", "--target", help="Segmentation target name (a file stem in prompts/criteria/segmentation/, e.g. scar), not a path."),
     as_json: bool = typer.Option(False, "--json", help="Print the machine-readable JSON result instead of the readable form."),
-    vision: bool = typer.Option(False, "--vision", help="Also send the photograph and a mask-outline overlay (PNG) to the model at stage 2 (multimodal models only)."),
+    vision: bool = typer.Option(False, "--vision", help="Also send images to the model at stages 2 and 3 (multimodal models only): the photograph with the mask outline, and a zoomed crop around the mask, plain and with the mask filled semi-transparently."),
+    px_per_mm: float | None = typer.Option(None, "--px-per-mm", min=0.01, help="Pixel size of the photograph, when known; the prompts state it next to the lesion width in px."),
     base_url: str | None = typer.Option(None, "--base-url", help="OpenAI-compatible endpoint, e.g. http://localhost:11434/v1 (default: OPENAI_BASE_URL)."),
     model: str | None = typer.Option(None, "--model", help="Model name (default: SCAFE_MODEL)."),
     record: Path | None = typer.Option(None, "--record", help=RECORD_HELP),
@@ -146,7 +147,7 @@ def judge(
 
         result = judge_with_llm(
             picture, candidate, client=client, target=SegmentationTarget.load(target, project),
-            vision=vision, templates_dir=str(templates_dir(project)),
+            vision=vision, templates_dir=str(templates_dir(project)), px_per_mm=px_per_mm,
         )
     if as_json:
         stdout.print_json(json.dumps(result))
@@ -194,7 +195,7 @@ def judge_bench(
     target: str = typer.Option("scar", "--target", help="Segmentation target whose YAML holds the rule thresholds."),
     base_url: str | None = typer.Option(None, "--base-url", help="OpenAI-compatible endpoint; adds the 'llm' method (default: OPENAI_BASE_URL; skipped when none)."),
     model: str | None = typer.Option(None, "--model", help="Model name for the 'llm' method (default: SCAFE_MODEL)."),
-    vision: bool = typer.Option(False, "--vision", help="Send image and overlay to the model at stage 2 in the 'llm' method."),
+    vision: bool = typer.Option(False, "--vision", help="Send the images (photograph with outline, zoomed crop plain and filled) to the model at stages 2 and 3 in the 'llm' method."),
     llm_limit: int = typer.Option(100, "--llm-limit", help="Judge only the first N test cases with the LLM (4 calls each); --llm-sample is the fairer choice."),
     llm_sample: int | None = typer.Option(None, "--llm-sample", min=1, help="Judge a stratified, seeded sample of N test cases (across failure modes, severities and phantoms) with the LLM; every method is also scored on that sample."),
     timeout: float | None = typer.Option(None, "--timeout", min=1, help="Seconds per LLM call (default: the client's, SCAFE_LLM_TIMEOUT)."),
