@@ -84,15 +84,17 @@ def register(app: typer.Typer) -> None:
                                    "3 repeats; ≤ 2 min on 2 cores) instead of the full one (400+400 at 256 px, "
                                    "sizes 20/50/100/200, 10 repeats; ≤ 10 min)."),
         profile: str = typer.Option("default", "--profile", help="Phantom profile: 'default' or 'hard'."),
+        family: str = typer.Option("a", "--family", help="Phantom family: 'a' or 'b' (docs/PHANTOMS.md)."),
         use_llm: bool = typer.Option(True, "--llm/--no-llm", help="Run llm-image/llm-features when an endpoint "
                                      "is configured (OPENAI_BASE_URL, SCAFE_MODEL); otherwise they are skipped."),
     ) -> None:
         """Phantoms -> sandboxed extraction with the committed library -> every offline method -> DIR/report.html + DIR/metrics.json."""
         from dataclasses import replace
 
-        from scafe.demo import DEFAULT, QUICK, run_demo
+        from scafe.demo import DEFAULT, QUICK, check_config, run_demo
 
-        config = replace(QUICK if quick else DEFAULT, profile=profile)
+        config = replace(QUICK if quick else DEFAULT, profile=profile, family=family)
+        check_config(config)  # unknown family/profile: exit 2 before anything is printed or rendered
         client, reason = llm_client_or_reason(use_llm)
         console.print(f"scafe demo: {'quick' if quick else 'full'} run, {config.n_pool} training-pool + "
                       f"{config.n_test} test phantoms (family {config.family}) at {config.size} px, profile {profile!r}",

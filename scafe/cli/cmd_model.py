@@ -249,6 +249,8 @@ def register(app: typer.Typer) -> None:
         skip_bad: bool = typer.Option(False, "--skip-bad", help=SKIP_BAD_HELP),
         fail_on_goal: bool = typer.Option(False, "--fail-on-goal", help="Exit 1 when a declared goal is missed "
                                           "(for CI gates); goals that could not be evaluated do not fail."),
+        subgroup: list[str] = typer.Option(None, "--subgroup", help="Manifest column to report performance by "
+                                           "(repeatable; skin tone and group_* columns are always used)."),
     ) -> None:
         """Learning curves of every method with bootstrap 95% intervals; writes metrics.json and report.html.
 
@@ -281,7 +283,8 @@ def register(app: typer.Typer) -> None:
         client, reason = llm_client_or_reason(use_llm and test is not None)
         with progress_factory() as factory:
             run = evaluate(dataset, test_set, sizes=size_list, repeats=repeats, methods=method_list,
-                           llm_client=client, llm_unavailable=reason, progress=factory, folds=folds)
+                           llm_client=client, llm_unavailable=reason, progress=factory, folds=folds,
+                           subgroups=subgroup or None)
         out.mkdir(parents=True, exist_ok=True)
         skipped = [p for p in (write_skipped(dataset.bad, out, "skipped_rows.csv"),
                                write_skipped(test_set.bad, out, "skipped_test_rows.csv") if test_set else None) if p]
