@@ -9,7 +9,7 @@ from typing import Any
 
 import typer
 
-from scafe.cli._common import console, progress_bar, stdout
+from scafe.cli._common import console, progress_bar, skipped_judgements, stdout
 
 JUDGE_HELP = (
     "Judge whether a segmentation mask is clinically acceptable, in four stages: knowledge recall, "
@@ -116,6 +116,7 @@ def judge(
     record: Path | None = typer.Option(None, "--record", help=RECORD_HELP),
     replay: Path | None = typer.Option(None, "--replay", help=REPLAY_HELP),
     root: Path | None = typer.Option(None, "--root", help="Project root holding prompts/ (default: SCAFE_ROOT, else found from the working directory)."),
+    skip_bad: bool = typer.Option(False, "--skip-bad", help="With --data: rows whose image or mask cannot be read are also written to OUT/skipped_rows.csv and the exit code is 3 (partial)."),
 ) -> None:
     """Judge one mask (JSON: verdict, confidence, failure_modes, stages, reasoner, descriptors)."""
     from scafe.data.dataset import read_image, read_mask
@@ -127,8 +128,10 @@ def judge(
     if data is not None:
         if image is not None or mask is not None:
             raise UsageError("Pass either --data MANIFEST or --image and --mask, not both.")
-        _judge_data(data, out, target=target, project=project, as_json=as_json, vision=vision,
-                    client=_llm_client(base_url, model, required=vision, record=record, replay=replay))
+        summary, folder = _judge_data(data, out, target=target, project=project, as_json=as_json, vision=vision,
+                                      client=_llm_client(base_url, model, required=vision, record=record, replay=replay))
+        if skip_bad and skipped_judgements(summary, data, folder) is not None:  # hook of helper cli (issue 13 s4)
+            raise typer.Exit(3)
         return
     if image is None or mask is None:
         raise UsageError("Pass --image and --mask (one mask), or --data MANIFEST (every mask of a dataset).")
@@ -155,7 +158,8 @@ def judge(
         _print_readable(result)
 
 
-def _judge_data(data: Path, out: Path | None, *, target: str, project: Path, as_json: bool, vision: bool, client: Any) -> None:
+def _judge_data(data: Path, out: Path | None, *, target: str, project: Path, as_json: bool, vision: bool,
+                client: Any) -> tuple[dict[str, Any], Path]:
     from scafe.judge.dataset_judge import judge_dataset
     from scafe.judge.rules import SegmentationTarget, judge_with_rules
     from scafe.paths import templates_dir
@@ -178,13 +182,14 @@ def _judge_data(data: Path, out: Path | None, *, target: str, project: Path, as_
         summary = judge_dataset(data, folder, one, progress=lambda done, total: bar.update(task, completed=done, total=total))
     if as_json:
         stdout.print_json(json.dumps({**summary, "out": str(folder)}))
-        return
+        return summary, folder
     stdout.print(f"{summary['n']} masks judged: " + ", ".join(f"{k} {v}" for k, v in summary["verdicts"].items()), highlight=False)
     if summary["failure_modes"]:
         stdout.print("failure modes: " + ", ".join(f"{safe_text(k)} {v}" for k, v in summary["failure_modes"].items()), highlight=False)
     for bad in summary["errors"][:10]:
         stdout.print(f"  could not judge {safe_text(bad['id'])}: {safe_text(bad['error'], 200)}", highlight=False)
     console.print(f"wrote {safe_text(folder / 'judgements.csv')}, summary.json and report.html", highlight=False)
+    return summary, folder
 
 
 def judge_bench(
