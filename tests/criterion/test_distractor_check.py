@@ -92,7 +92,7 @@ def test_ring_pairs_cover_every_kind_on_the_first_phantoms():
     assert len(pairs) == DISTRACTOR_PHANTOMS * len(RING_KINDS)
     assert {kind for _, kind in labels} == set(RING_KINDS)
     for (image, mask), (i, _kind) in zip(pairs, labels, strict=True):
-        assert mask is vs.masks[i]
+        np.testing.assert_array_equal(mask, vs.masks[i])
         np.testing.assert_array_equal(image[mask], vs.images[i][mask])
     assert ring_pairs(vs)[0] is pairs  # built once per set
 
