@@ -26,7 +26,13 @@ from typing import Any
 import numpy as np
 
 from sandbox import policy
-from sandbox.battery_inputs import WRAP_PROBES, BatteryInput, battery_inputs
+from sandbox.battery_inputs import (
+    SKIN_R_MINUS_G,
+    WRAP_PROBES,
+    WRAP_RING_PX,
+    BatteryInput,
+    battery_inputs,
+)
 from sandbox.runner import ExtractorRunner, Limits, Outcome, RunResult
 from sandbox.static import contract_problems, docstring_mentions_nan
 
@@ -142,43 +148,63 @@ def _wrap_spike(path: dict[int, float]) -> bool:
     return outside and steeper_than_path and jump > WRAP_JUMP_FACTOR * noise + tol
 
 
+_PATH = "R-G = +60, +3, +2, +1, -1, -2, -3, -60"
+_FAMILY_TEXT = {
+    "whole": f"{_PATH} over the whole image; two textures",
+    "lesion": f"{_PATH} inside the mask only, skin around at R-G = +{SKIN_R_MINUS_G}; two textures",
+    "ring": (f"{_PATH} in the skin within {WRAP_RING_PX} px of the mask only, lesion and farther skin at "
+             f"R-G = +{SKIN_R_MINUS_G}; two textures"),
+}
+_FAMILY_WHERE = {"whole": "in the image", "lesion": "inside the mask", "ring": "in the skin next to the mask"}
+
+
 def wraparound_failures(values: dict[str, dict[str, float]]) -> list[CheckFailure]:
     """Metamorphic uint8 wrap-around probe over the ``wrap*`` images.
 
-    The probes share everything except ``d = R - G``, which runs +60, +3, +2, +1, -1, -2, -3, -60,
-    on two independent textures (replicates). A correct extractor is continuous or monotone along
-    the path up to its own noise; ``r - g`` on uint8 instead maps d = -1 to 255, so ``f(-1)``
-    leaves the hull of the far ends and jumps from ``f(+1)`` by far more than anything else on
-    the path. Per replicate, with ``s+`` and ``s-`` the largest steps between neighbouring offsets
-    on each side of the crossing (+3/+2/+1 and -1/-2/-3: the output's own variation),
-    ``s = max(s+, s-)`` and ``m = min(s+, s-)``::
+    The probes of one family share everything except ``d = R - G``, which runs +60, +3, +2, +1,
+    -1, -2, -3, -60, on two independent textures (replicates). Family ``whole`` sets ``d`` over
+    the whole image; ``lesion`` inside the mask only and ``ring`` in the skin band next to it,
+    every other pixel staying at ``R - G = SKIN_R_MINUS_G`` -- a uint8 lesion-minus-ring contrast
+    wraps inside and outside alike on ``whole`` (the difference hardly moves) but not on
+    ``lesion`` (issue 11 item 6); a uint8 near-ring-minus-far-skin contrast is seen by ``ring``.
+    A correct extractor is continuous or monotone along each path up to its own noise; ``r - g``
+    on uint8 instead maps d = -1 to 255, so ``f(-1)`` leaves the hull of the far ends and jumps
+    from ``f(+1)`` by far more than anything else on the path. Per replicate, with ``s+`` and
+    ``s-`` the largest steps between neighbouring offsets on each side of the crossing
+    (+3/+2/+1 and -1/-2/-3: the output's own variation), ``s = max(s+, s-)`` and
+    ``m = min(s+, s-)``::
 
         f(-1) not in [min(f(+60), f(-60)) - m, max(f(+60), f(-60)) + m]
         and |f(-1) - f(+1)| > max(|f(+1) - f(+60)|, |f(-60) - f(-1)|)
         and |f(-1) - f(+1)| > 4 s
 
-    A key fails when *both* replicates show the spike: a wrap-around is systematic, a noisy
-    texture statistic (LBP entropy, GLCM correlation on rounded grey levels) is not.
+    A key fails when *both* replicates of a family show the spike: a wrap-around is systematic,
+    a noisy texture statistic (LBP entropy, GLCM correlation on rounded grey levels) is not.
     Threshold features (R > G fraction) and V-shaped ones (|R - G|) pass; only spikes fail.
     """
-    names = [p[0] for p in WRAP_PROBES]
-    if not all(n in values for n in names):
-        return []
+    families: dict[str, dict[int, list[tuple[str, int]]]] = {}
+    for name, family, seed, offset in WRAP_PROBES:
+        families.setdefault(family, {}).setdefault(seed, []).append((name, offset))
     out: list[CheckFailure] = []
-    for key in values[names[0]]:
-        replicates: dict[int, dict[int, float]] = {}
-        for name, seed, offset in WRAP_PROBES:
-            replicates.setdefault(seed, {})[offset] = values[name].get(key, math.nan)
-        paths = list(replicates.values())
-        if not all(math.isfinite(v) for path in paths for v in path.values()):
+    flagged: set[str] = set()
+    for family, replicates in families.items():
+        names = [name for probes in replicates.values() for name, _ in probes]
+        if not all(n in values for n in names):
             continue
-        if all(_wrap_spike(path) for path in paths):
-            first = paths[0]
-            out.append(CheckFailure(
-                "uint8_wraparound", "wrap* probes (R-G = +60, +3, +2, +1, -1, -2, -3, -60; two textures)",
-                f"{key!r} to change smoothly when G passes R (values {first[60]:.4g}, {first[1]:.4g}, "
-                f"..., {first[-60]:.4g})",
-                f"{first[-1]:.4g} at R-G = -1: convert channels to float before subtracting"))
+        for key in values[names[0]]:
+            paths = [{offset: values[name].get(key, math.nan) for name, offset in probes}
+                     for probes in replicates.values()]
+            if key in flagged or not all(math.isfinite(v) for path in paths for v in path.values()):
+                continue
+            if all(_wrap_spike(path) for path in paths):
+                flagged.add(key)
+                first = paths[0]
+                out.append(CheckFailure(
+                    "uint8_wraparound", f"wrap* probes ({_FAMILY_TEXT[family]})",
+                    f"{key!r} to change smoothly when G passes R {_FAMILY_WHERE[family]} (values "
+                    f"{first[60]:.4g}, {first[1]:.4g}, ..., {first[-60]:.4g})",
+                    f"{first[-1]:.4g} at R-G = -1: convert channels to float before subtracting"
+                    + ("" if family == "whole" else " (lesion, ring and skin alike)")))
     return out
 
 

@@ -14,11 +14,22 @@ import numpy as np
 SKIN = (200.0, 150.0, 130.0)
 LESION = (185.0, 95.0, 95.0)
 # The wrap-around probes (see battery.wraparound_failures): a path of R - G offsets, far ends and
-# steps of 1 around zero, rendered on two independent textures (replicates).
+# steps of 1 around zero, rendered on two independent textures (replicates), in three families
+# that set R - G where they say, every other pixel keeping R - G = SKIN_R_MINUS_G:
+# "whole" over the whole patch; "lesion" inside the mask only; "ring" in the band of skin within
+# WRAP_RING_PX of the mask. A uint8 lesion-minus-ring contrast wraps inside and outside alike on
+# "whole" (the difference stays small) and is caught by "lesion" (issue 11 item 6); a uint8
+# near-ring-minus-far-skin contrast (rim erythema) is caught by "ring".
 WRAP_OFFSETS = (60, 3, 2, 1, -1, -2, -3, -60)
 WRAP_SEEDS = (7, 8)
-# (name, texture seed, R - G offset) of every probe, replicate by replicate
-WRAP_PROBES = tuple((f"wrap{rep}_r_minus_g_{offset:+d}", seed, offset)
+WRAP_FAMILIES = ("whole", "lesion", "ring")
+SKIN_R_MINUS_G = 20
+WRAP_RADIUS = 16  # the probe lesion: a disk of this radius in the middle of a 64 x 64 patch
+WRAP_RING_PX = 10
+# (name, family, texture seed, R - G offset) of every probe, family by family, replicate by replicate
+WRAP_PROBES = tuple((f"wrap{rep}_{'' if family == 'whole' else family + '_'}r_minus_g_{offset:+d}", family, seed,
+                     offset)
+                    for family in WRAP_FAMILIES
                     for rep, seed in enumerate(WRAP_SEEDS, start=1) for offset in WRAP_OFFSETS)
 
 
@@ -62,13 +73,30 @@ def skin_image(h: int, w: int, mask: np.ndarray, *, seed: int, skin=SKIN, lesion
     return np.clip(img * scale, 0, 255).astype(np.uint8)
 
 
-def _wrap_probe(offset: int, seed: int) -> np.ndarray:
-    """Uniform yellowish patch with R - G = ``offset`` exactly (texture shared by R and G)."""
+def wrap_probe_mask() -> np.ndarray:
+    """The lesion of every wrap-around probe: a disk in the middle of a 64 x 64 patch."""
+    return disk(64, 64, 32, 32, WRAP_RADIUS)
+
+
+def wrap_probe_region(family: str) -> np.ndarray:
+    """Where a probe of ``family`` sets R - G to its offset (see ``WRAP_FAMILIES``)."""
+    lesion = wrap_probe_mask()
+    if family == "whole":
+        return np.ones_like(lesion)
+    if family == "lesion":
+        return lesion
+    return disk(64, 64, 32, 32, WRAP_RADIUS + WRAP_RING_PX) & ~lesion
+
+
+def _wrap_probe(offset: int, seed: int, family: str = "whole") -> np.ndarray:
+    """Yellowish patch with R - G = ``offset`` exactly in the family's region (texture shared by
+    R and G), ``SKIN_R_MINUS_G`` elsewhere."""
     h = w = 64
     rng = np.random.default_rng(seed)
     noise = rng.integers(-3, 4, size=(h, w))
     g = 120 + noise
-    img = np.stack([g + offset, g, 40 + rng.integers(-3, 4, size=(h, w))], axis=-1)
+    d = np.where(wrap_probe_region(family), offset, SKIN_R_MINUS_G)
+    img = np.stack([g + d, g, 40 + rng.integers(-3, 4, size=(h, w))], axis=-1)
     return np.clip(img, 0, 255).astype(np.uint8)
 
 
@@ -102,9 +130,8 @@ def battery_inputs() -> list[BatteryInput]:
     add("g_gt_r_128x128", 128, 128, m, 9, skin=(120.0, 170.0, 120.0), lesion=(150.0, 160.0, 110.0))
     add("noncontiguous_120x160", 120, 160, disk(120, 160, 60, 70, 25), 10, noncontiguous=True)
     add("odd_97x203", 97, 203, disk(97, 203, 48, 100, 30), 11)
-    for name, seed, offset in WRAP_PROBES:
-        mask = disk(64, 64, 32, 32, 16)
-        cases.append(BatteryInput(name, _wrap_probe(offset, seed), mask))
+    for name, family, seed, offset in WRAP_PROBES:
+        cases.append(BatteryInput(name, _wrap_probe(offset, seed, family), wrap_probe_mask()))
     add("typical_512x512", 512, 512, disk(512, 512, 250, 260, 110), 12)
     # 2048x1536 as an 8x pixel-replicated 192x256 scene: same content class, ~20x cheaper to build
     small_mask = disk(192, 256, 95, 125, 50)

@@ -74,6 +74,39 @@ def encode_labels(labels: pd.Series | np.ndarray | list[str]) -> np.ndarray:
     return (low == "keloid").astype(int)
 
 
+def training_rows(frame: pd.DataFrame, labels: pd.Series) -> tuple[pd.DataFrame, pd.Series, list[tuple[int, str, str]]]:
+    """The rows of a feature table that can be trained on, their labels, and every other row.
+
+    ``labels`` maps id -> label (a manifest's ``label`` column indexed by ``id``; ids may repeat).
+    Returns ``(X, y, bad)`` where ``bad`` holds ``(row, id, reason)`` (``row``: 1-based data row of
+    the feature table) for rows with no label, an empty or unknown label (not keloid/hypertrophic,
+    0/1), or an id listed with two different labels. Nothing is dropped silently: the caller
+    refuses ``bad`` or writes it down (``scafe train --skip-bad``).
+    """
+    clean = labels.dropna().astype(str).str.strip()
+    by_id: dict[str, set[str]] = {}
+    for case_id, label in clean.items():
+        by_id.setdefault(str(case_id), set()).add(label)
+    bad: list[tuple[int, str, str]] = []
+    keep: list[str] = []
+    values: list[str] = []
+    allowed = {*LABELS, "0", "1"}
+    for row, case_id in enumerate(frame.index, start=1):
+        found = by_id.get(str(case_id))
+        if not found:
+            bad.append((row, str(case_id), "no label in the manifest (no row with this id, or an empty label)"))
+        elif len(found) > 1:
+            bad.append((row, str(case_id), f"listed with different labels {sorted(found)}"))
+        elif next(iter(found)).lower() not in allowed:
+            bad.append((row, str(case_id), f"unknown label {next(iter(found))!r}; allowed: keloid, hypertrophic"))
+        else:
+            keep.append(case_id)
+            values.append(next(iter(found)).lower())
+    y = pd.Series(values, index=pd.Index(keep, name=frame.index.name), name="label")
+    y = y.replace({"1": "keloid", "0": "hypertrophic"})
+    return frame.loc[keep], y, bad
+
+
 def _xgb(params: dict[str, Any]):
     import xgboost as xgb
 

@@ -80,6 +80,15 @@ class DemoOutcome:
     config: DemoConfig
 
 
+def check_config(config: DemoConfig) -> None:
+    """Raise ``UsageError`` (exit 2, naming the choices) for an unknown family or profile, before any work."""
+    from scafe.data.phantom_format import check_profile
+    from scafe.data.phantoms import check_family
+
+    check_family(config.family)
+    check_profile(config.profile)
+
+
 def _require_library(library: Any) -> None:
     """The demo exists to show the library: without one it fails (exit 2) instead of skipping "ours"."""
     from scafe.errors import ConfigError
@@ -110,6 +119,7 @@ def run_demo(
     from scafe.evaluation.methods import NO_ENDPOINT
     from scafe.report import write_report
 
+    check_config(config)
     _require_library(library)
     started = time.perf_counter()
     out = Path(out)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import threading
 from typing import Any, Literal
 
 import jinja2
@@ -34,6 +35,8 @@ from scafe.judge.rules import json_safe
 from scafe.prompting import template_environment
 
 Ctx = Runtime[JudgeContext]
+VISION_STAGES = ("visual_feature_analysis", "anatomical_inference")  # stages that see the images with --vision
+_RECALL_LOCK = threading.Lock()
 _FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL)
 
 
@@ -88,11 +91,16 @@ def extract_json(text: str) -> dict[str, Any]:
 
 
 def _prompt_context(state: JudgeState, ctx: JudgeContext) -> dict[str, Any]:
+    from scafe.judge.glossary import glossary_rows
+
     descriptors = {k: (round(v, 4) if isinstance(v, float) and math.isfinite(v) else "undefined")
                    for k, v in state["descriptors"].items()}
     return {
         "target": ctx.target,
         "descriptors": descriptors,
+        "glossary": glossary_rows(state["descriptors"], ctx.reference),
+        "reference_source": ctx.reference.get("source", ""),
+        "view": ctx.view,
         "rule_findings": state.get("rule_findings", []),
         "vision": bool(ctx.images),
         **{stage: as_json(state.get(stage)) for stage in STAGES if stage in state},
@@ -109,13 +117,15 @@ def run_stage(stage: str, state: JudgeState, ctx: JudgeContext) -> dict[str, Any
         {"role": "system", "content": render(ctx.templates_dir, "system", target=ctx.target)},
         {"role": "user", "content": render(ctx.templates_dir, stage, **_prompt_context(state, ctx))},
     ]
-    images = ctx.images if stage == "visual_feature_analysis" else None
+    images = ctx.images if stage in VISION_STAGES else None
     attempts: list[dict[str, Any]] = []
     error = ""
     for attempt in range(1, ctx.max_attempts + 1):
         try:
             reply = ctx.client.chat(messages, images=images if attempt == 1 else None)
             text = reply.text
+            if ctx.progress is not None:
+                ctx.progress(stage, attempt)
         except LLMTruncated as exc:
             text = exc.reply.text if exc.reply is not None else ""
             error = "the reply was cut at the token limit; answer with a shorter JSON object"
@@ -167,13 +177,14 @@ def knowledge_recall(state: JudgeState, runtime: Ctx) -> dict[str, Any]:
         render(ctx.templates_dir, "system", target=ctx.target),
         render(ctx.templates_dir, "knowledge_recall", **_prompt_context(state, ctx)),
     ])
-    if key in ctx.recall_cache:
-        return {"knowledge_recall": ctx.recall_cache[key],
-                "attempts": [{"stage": "knowledge_recall", "attempt": 0, "ok": True, "error": "", "cached": True}]}
-    update = run_stage("knowledge_recall", state, ctx)
-    if "knowledge_recall" in update:
-        ctx.recall_cache[key] = update["knowledge_recall"]
-    return update
+    with _RECALL_LOCK:  # concurrent judgements: the first asks, the others wait for its reply
+        if key in ctx.recall_cache:
+            return {"knowledge_recall": ctx.recall_cache[key],
+                    "attempts": [{"stage": "knowledge_recall", "attempt": 0, "ok": True, "error": "", "cached": True}]}
+        update = run_stage("knowledge_recall", state, ctx)
+        if "knowledge_recall" in update:
+            ctx.recall_cache[key] = update["knowledge_recall"]
+        return update
 
 
 def visual_feature_analysis(state: JudgeState, runtime: Ctx) -> dict[str, Any]:

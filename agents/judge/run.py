@@ -20,6 +20,8 @@ are restricted to the target's declared list; others are listed in ``llm.rejecte
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -43,6 +45,8 @@ def judge_with_llm(
     max_attempts: int = 3,
     templates_dir: str | None = None,
     recall_cache: dict[str, Any] | None = None,
+    px_per_mm: float | None = None,
+    progress: Callable[[str, int], None] | None = None,
 ) -> dict[str, Any]:
     """Judge one mask with the four-stage LLM chain.
 
@@ -65,11 +69,16 @@ def judge_with_llm(
     recall_cache : dict, optional
         Pass the same dict to every judgement of a run: stage 1 (nothing case-specific) is then
         asked once per model and target and its reply reused.
+    px_per_mm : float, optional
+        Pixel size of the photograph when known (stated in the prompts next to the lesion width in px).
+    progress : callable, optional
+        ``progress(stage, attempt)`` after every answered LLM call.
     """
     from agents.judge.graph import graph
     from scafe.judge.descriptors import compute_descriptors
+    from scafe.judge.glossary import load_reference
     from scafe.judge.grounding import hard_failures, restrict_modes
-    from scafe.judge.overlay import overlay_png, png_bytes
+    from scafe.judge.overlay import vision_images, zoom_box
     from scafe.judge.rules import RuleReasoner
     from scafe.paths import templates_dir as default_templates
 
@@ -78,12 +87,14 @@ def judge_with_llm(
     declared = list(target.failure_modes)
     hard = hard_failures(mask, declared)
     rule_stages = RuleReasoner(target).stages(descriptors, hard=hard)
-    findings = rule_stages["visual_feature_analysis"]["findings"]
+    reference = load_reference(target.path) if target.path else {}
+    findings = [_with_precision(f, reference) for f in rule_stages["visual_feature_analysis"]["findings"]]
     rules_synthesis = rule_stages["clinical_synthesis"]
-    images = [png_bytes(image), overlay_png(image, mask)] if vision else []
+    images, crop = vision_images(image, mask) if vision else ([], {})
     context = JudgeContext(
         client=client, target=target, images=images, max_attempts=max_attempts,
         templates_dir=str(templates_dir or default_templates()), recall_cache=recall_cache,
+        reference=reference, view=_view(image, mask, descriptors, crop, px_per_mm, zoom_box), progress=progress,
     )
     state = graph.invoke({"descriptors": descriptors, "rule_findings": findings}, context=context)
     stages: dict[str, Any] = {stage: state.get(stage) for stage in STAGES}
@@ -115,4 +126,30 @@ def judge_with_llm(
         "stages": stages,
         "reasoner": reasoner,
         "descriptors": finite(descriptors),
+    }
+
+
+def _with_precision(finding: dict[str, Any], reference: dict[str, Any]) -> dict[str, Any]:
+    """A rule finding with its precision and firing count on the reference set (None when unknown)."""
+    if finding.get("hard"):
+        return finding
+    stats = reference.get("rules", {}).get(finding["rule"], {})
+    return {**finding, "precision": stats.get("precision"), "fires": stats.get("fires")}
+
+
+def _view(
+    image: np.ndarray, mask: np.ndarray, descriptors: dict[str, float], crop: dict[str, int],
+    px_per_mm: float | None, zoom_box: Callable[[np.ndarray], tuple[int, int, int, int]],
+) -> dict[str, Any]:
+    """The scale facts the prompts state: image size, lesion width, Dice per px, the zoomed crop."""
+    width = descriptors.get("lesion_width_px", math.nan)
+    width = float(width) if isinstance(width, float | int) and math.isfinite(width) and width > 0 else math.nan
+    top, bottom, left, right = zoom_box(mask)
+    return {
+        "height": int(image.shape[0]), "width": int(image.shape[1]),
+        "px_per_mm": round(float(px_per_mm), 3) if px_per_mm else None,
+        "lesion_width_px": round(width, 1) if math.isfinite(width) else "undefined",
+        "dice_per_px": round(min(1.0 / width, 1.0), 3) if math.isfinite(width) else "undefined",
+        "crop_top": top, "crop_bottom": bottom - 1, "crop_left": left, "crop_right": right - 1,
+        "zoom": crop.get("factor", 1),
     }

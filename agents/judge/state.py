@@ -12,6 +12,7 @@ synthesis makes its reply *exactly* ``{"verdict", "confidence", "failure_modes",
 from __future__ import annotations
 
 import operator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any, Literal, TypedDict
 
@@ -121,6 +122,14 @@ class JudgeContext:
     recall_cache : dict, optional
         Shared across judgements of one run: stage 1 has no case-specific input, so its validated
         reply is reused for every case with the same model and prompt (asked, and recorded, once).
+    reference : dict
+        The target's reference values (:func:`scafe.judge.glossary.load_reference`): acceptable
+        ranges of the descriptors shown in the glossary; ``{}`` when the target has none.
+    view : dict
+        Image size, lesion width in px (and px per mm when known), Dice per px of offset, the
+        zoomed crop's box and factor - the scale facts the prompts state.
+    progress : callable, optional
+        Called as ``progress(stage, attempt)`` after every answered LLM call.
     """
 
     client: LLMClient
@@ -129,3 +138,6 @@ class JudgeContext:
     images: list[bytes] = field(default_factory=list)
     max_attempts: int = 3
     recall_cache: dict[str, Any] | None = None  # stage-1 replies by (model, prompt): asked once per run
+    reference: dict[str, Any] = field(default_factory=dict)
+    view: dict[str, Any] = field(default_factory=dict)
+    progress: Callable[[str, int], None] | None = None

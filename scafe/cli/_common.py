@@ -38,6 +38,7 @@ EXIT_PARTIAL = 3
 EXIT_INTERRUPTED = 130
 
 T = TypeVar("T")
+PROCESS_SETTINGS = ("SCAFE_BIT_DEPTH",)  # environment settings a command's options may set for its run
 
 
 def run_guarded(app: typer.Typer, argv: list[str]) -> int:
@@ -53,6 +54,9 @@ def run_guarded(app: typer.Typer, argv: list[str]) -> int:
         from sandbox.errors import SandboxError as sandbox_error
     except ImportError:  # the sandbox package is optional for --help
         sandbox_error = ScafeError  # type: ignore[misc,assignment]
+    import os
+
+    saved = {name: os.environ.get(name) for name in PROCESS_SETTINGS}
     try:
         app(args=argv, prog_name="scafe", standalone_mode=True)
     except SystemExit as exc:
@@ -68,6 +72,12 @@ def run_guarded(app: typer.Typer, argv: list[str]) -> int:
     except KeyboardInterrupt:
         console.print("[yellow]interrupted[/yellow]")
         return EXIT_INTERRUPTED
+    finally:  # options that set a process-wide setting (--bit-depth) end with the command
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
     return EXIT_OK
 
 
@@ -91,7 +101,58 @@ def load_dataset_for(data: Any, skip_bad: bool) -> Any:
     """``load_dataset(data, skip_bad=...)`` for a command (the error names --skip-bad when rows are bad)."""
     from scafe.data.dataset import load_dataset
 
-    return load_dataset(data, skip_bad=skip_bad)
+    with progress_bar(transient=True) as bar:  # every image is decoded once here: a long step on big datasets
+        task = bar.add_task("checking dataset rows", total=None)
+        dataset = load_dataset(data, skip_bad=skip_bad,
+                               progress=lambda done, total: bar.update(task, completed=done, total=total))
+    print_notes(dataset.notes)
+    return dataset
+
+
+BIT_DEPTH_HELP = ("Bit depth of 16-bit images (TIFF, PNG): 8..16, or auto (default; SCAFE_BIT_DEPTH): the "
+                  "TIFF MaxSampleValue tag if set, else 12 when an image's maximum is below 4096 (a 12-bit sensor), "
+                  "else 16. 8-bit images are not affected.")
+
+
+def bit_depth_option() -> Any:
+    """The ``--bit-depth auto|8..16`` option of the commands that read images."""
+    return typer.Option(None, "--bit-depth", help=BIT_DEPTH_HELP, metavar="auto|8..16")
+
+
+def apply_bit_depth(value: str | None) -> None:
+    """Make ``--bit-depth`` the process's ``SCAFE_BIT_DEPTH`` (read by every image reader, worker
+    threads and processes started later included); a bad value is a usage error (exit 2)."""
+    import os
+
+    from scafe.data.images import BIT_DEPTH_ENV, bit_depth_setting
+    from scafe.errors import ConfigError, UsageError
+
+    if value is None:
+        return
+    previous = os.environ.get(BIT_DEPTH_ENV)
+    os.environ[BIT_DEPTH_ENV] = value.strip()
+    try:
+        bit_depth_setting()
+    except ConfigError as exc:
+        if previous is None:
+            os.environ.pop(BIT_DEPTH_ENV, None)
+        else:
+            os.environ[BIT_DEPTH_ENV] = previous
+        raise UsageError(str(exc).replace(f"{BIT_DEPTH_ENV}=", "--bit-depth ")) from None
+
+
+def print_notes(notes: Any) -> None:
+    """One stderr line per kind of note of a loaded dataset (``Dataset.notes``), with an example:
+    16-bit images read as fewer bits are said, never silently brightened or darkened."""
+    from scafe.textsafe import safe_text
+
+    if not notes:
+        return
+    rows = len({n.row for n in notes})
+    example = notes[0]
+    console.print(f"[yellow]note:[/yellow] {rows} image(s) with 16-bit data read as fewer bits (see `scafe data "
+                  f"check`), e.g. row {example.row} ({safe_text(example.id or '?')}): {safe_text(example.reason)}",
+                  highlight=False)
 
 
 def write_skipped(bad: Any, next_to: Any, name: str | None = None) -> Any:
@@ -117,6 +178,19 @@ def write_skipped(bad: Any, next_to: Any, name: str | None = None) -> Any:
     console.print(f"[yellow]{rows} bad row(s) skipped[/yellow] (--skip-bad; {len(bad)} problem(s)), listed in "
                   f"{safe_text(path)}", highlight=False)
     return path
+
+
+def skipped_judgements(summary: dict[str, Any], manifest: Any, folder: Any) -> Any:
+    """``judge --data --skip-bad``: write the rows that could not be judged (``summary["errors"]``)
+    to ``FOLDER/skipped_rows.csv``; return the path (the caller exits 3) or None."""
+    from scafe.data.dataset import BadRow
+    from scafe.judge.dataset_judge import manifest_rows
+
+    if not summary.get("errors"):
+        return None
+    rows = {row["id"]: k for k, row in enumerate(manifest_rows(manifest)[1], start=1)}
+    bad = [BadRow(rows.get(e["id"], 0), e["id"], e["error"]) for e in summary["errors"]]
+    return write_skipped(bad, folder, "skipped_rows.csv")
 
 
 def require_library(lib: Any, *, allow_empty: bool = False) -> Any:

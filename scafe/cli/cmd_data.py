@@ -8,6 +8,8 @@ import typer
 
 from scafe.cli._common import (
     EXIT_FAILURE,
+    apply_bit_depth,
+    bit_depth_option,
     console,
     emit,
     format_option,
@@ -68,33 +70,46 @@ def phantoms(
 
 @data_app.command("check")
 def check(
-    path: Path = typer.Argument(..., help="Dataset folder (holding manifest.csv) or a manifest CSV file."),
+    path: Path = typer.Argument(..., metavar="PATH", help="Dataset folder (holding manifest.csv) or a manifest CSV file."),
     labels: str = typer.Option(
         "keloid,hypertrophic", "--labels", help="Comma-separated allowed labels; any other label is a bad row."
     ),
     write_bad: Path | None = typer.Option(None, "--write-bad", help="Also write the bad rows to this CSV file."),
     as_json: bool = json_option(),
     fmt: str = format_option(),
+    bit_depth: str | None = bit_depth_option(),
 ) -> None:
-    """List every bad row of a dataset with its reason; exit 1 if there is any."""
-    from scafe.data.dataset import check_dataset, write_bad_rows
+    """List every bad row of a dataset with its reason; exit 1 if there is any.
 
+    Warnings (exit code unchanged) name the usable rows worth a look: 16-bit images whose maximum
+    is far below 65535 (a 12-bit sensor's data), and how they are read.
+    """
+    from scafe.data.dataset import inspect_dataset, write_bad_rows
+
+    apply_bit_depth(bit_depth)
     allowed = tuple(x.strip() for x in labels.split(",") if x.strip())
     with progress_bar(transient=True) as bar:
         task = bar.add_task("checking rows", total=None)
-        bad = check_dataset(path, labels=allowed,
-                            progress=lambda done, total: bar.update(task, completed=done, total=total))
+        bad, notes = inspect_dataset(path, labels=allowed,
+                                     progress=lambda done, total: bar.update(task, completed=done, total=total))
     if write_bad is not None:
         write_bad_rows(bad, write_bad)
     fmt = resolve_format(fmt, as_json)
+    warnings = [{"row": n.row, "id": n.id, "warning": n.reason} for n in notes]
     if fmt != "table":
         rows = [{"row": b.row, "id": b.id, "reason": b.reason} for b in bad]
-        emit(fmt, rows, columns=["row", "id", "reason"], payload={"path": str(path), "bad_rows": rows})
+        emit(fmt, rows, columns=["row", "id", "reason"],
+             payload={"path": str(path), "bad_rows": rows, "warnings": warnings})
+        if fmt == "csv":  # the CSV on stdout holds the bad rows; warnings go to stderr
+            for n in notes:
+                console.print(f"warning: row {n.row} (id {n.id}): {n.reason}", highlight=False, markup=False)
         if bad:
             raise typer.Exit(EXIT_FAILURE)
         return
+    for n in notes:
+        stdout.print(f"warning: row {n.row} (id {n.id}): {n.reason}", highlight=False, markup=False)
     if not bad:
-        stdout.print(f"{path}: no bad rows.")
+        stdout.print(f"{path}: no bad rows" + (f", {len(notes)} warning(s)." if notes else "."))
         return
     for row in bad:
         stdout.print(f"row {row.row} (id {row.id}): {row.reason}", highlight=False, markup=False)
@@ -104,15 +119,18 @@ def check(
 
 @data_app.command("sheet")
 def sheet(
-    path: Path = typer.Argument(..., help="Dataset folder (holding manifest.csv) or a manifest CSV file."),
+    path: Path = typer.Argument(..., metavar="PATH", help="Dataset folder (holding manifest.csv) or a manifest CSV file."),
     out: Path = typer.Option(Path("contact_sheet.png"), "--out", "-o", help="PNG file to write."),
     limit: int = typer.Option(48, "--limit", min=1, help="Show at most this many rows (manifest order)."),
     tile: int = typer.Option(192, "--tile", min=32, help="Side of each thumbnail in pixels."),
     columns: int = typer.Option(8, "--columns", min=1, help="Thumbnails per row."),
+    bit_depth: str | None = bit_depth_option(),
 ) -> None:
     """Write a PNG grid of a dataset's images with the masks outlined (green), to look at it."""
     from scafe.data.contact_sheet import write_contact_sheet
     from scafe.data.dataset import resolve_manifest
+
+    apply_bit_depth(bit_depth)
 
     written = write_contact_sheet(resolve_manifest(path), out, limit=limit, tile=tile, columns=columns)
     stdout.print(f"contact sheet: {written}")

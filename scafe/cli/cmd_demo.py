@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from scafe.cli._common import console, progress_bar, stdout
+from scafe.cli._common import console, emit, format_option, progress_bar, resolve_format, stdout
 
 
 @contextmanager
@@ -41,10 +41,26 @@ def llm_client_or_reason(use_llm: bool) -> tuple[object | None, str]:
         return None, f"the LLM client could not be imported ({exc})"
 
 
-def print_summary(run, n_focus: int = 50) -> None:
-    """The short results table printed at the end of demo/evaluate."""
+def summary_rows(run, n_focus: int = 50) -> tuple[list[dict], dict]:
+    """Rows (method, n_train, balanced accuracy mean and 95% CI) and the JSON payload of the summary."""
+    from scafe.evaluation.goals import check_goals
+
+    rows = [{"method": method, "n_train": n, "balanced_accuracy": values[0], "ci_low": values[1], "ci_high": values[2]}
+            for method, by_n in run.result.table("balanced_accuracy").items() for n, values in sorted(by_n.items())]
+    goals = [{"goal": g.goal, "passed": g.passed, "margin": g.margin} for g in check_goals(run.metrics, n_focus)]
+    payload = {"metric": "balanced_accuracy", "goal_n_train": n_focus, "results": rows,
+               "skipped": list(run.result.skipped), "goals": goals}
+    return rows, payload
+
+
+def print_summary(run, n_focus: int = 50, fmt: str = "table") -> None:
+    """The short results table printed at the end of demo/evaluate (``fmt``: table, csv or json)."""
     from rich.table import Table
 
+    if fmt != "table":
+        rows, payload = summary_rows(run, n_focus)
+        emit(fmt, rows, payload=payload)
+        return
     res = run.result
     sizes = res.sizes
     n_ci = n_focus if n_focus in sizes else (sizes[-1] if sizes else 0)
@@ -84,21 +100,27 @@ def register(app: typer.Typer) -> None:
                                    "3 repeats; ≤ 2 min on 2 cores) instead of the full one (400+400 at 256 px, "
                                    "sizes 20/50/100/200, 10 repeats; ≤ 10 min)."),
         profile: str = typer.Option("default", "--profile", help="Phantom profile: 'default' or 'hard'."),
-        use_llm: bool = typer.Option(True, "--llm/--no-llm", help="Run llm-image/llm-features when an endpoint "
-                                     "is configured (OPENAI_BASE_URL, SCAFE_MODEL); otherwise they are skipped."),
+        family: str = typer.Option("a", "--family", help="Phantom family: 'a' or 'b' (docs/PHANTOMS.md)."),
+        use_llm: bool = typer.Option(True, "--llm/--no-llm", show_default=False,
+                                     help="Run llm-image/llm-features when an endpoint is configured (OPENAI_BASE_URL, "
+                                     "SCAFE_MODEL); otherwise they are skipped (default: --llm)."),
+        fmt: str = format_option(),
     ) -> None:
         """Phantoms -> sandboxed extraction with the committed library -> every offline method -> DIR/report.html + DIR/metrics.json."""
         from dataclasses import replace
 
-        from scafe.demo import DEFAULT, QUICK, run_demo
+        from scafe.demo import DEFAULT, QUICK, check_config, run_demo
 
-        config = replace(QUICK if quick else DEFAULT, profile=profile)
+        fmt = resolve_format(fmt)
+        config = replace(QUICK if quick else DEFAULT, profile=profile, family=family)
+        check_config(config)  # unknown family/profile: exit 2 before anything is printed or rendered
         client, reason = llm_client_or_reason(use_llm)
         console.print(f"scafe demo: {'quick' if quick else 'full'} run, {config.n_pool} training-pool + "
                       f"{config.n_test} test phantoms (family {config.family}) at {config.size} px, profile {profile!r}",
                       highlight=False)
         with progress_factory() as factory:
             outcome = run_demo(out, config=config, llm_client=client, llm_unavailable=reason, progress=factory)
-        print_summary(outcome.run)
-        stdout.print(f"\nreport:  {outcome.report.resolve()}\nmetrics: {outcome.metrics.resolve()}\n"
-                     f"done in {outcome.seconds:.0f} s", highlight=False)
+        print_summary(outcome.run, fmt=fmt)
+        (stdout if fmt == "table" else console).print(  # stdout stays parseable with --format csv/json
+            f"\nreport:  {outcome.report.resolve()}\nmetrics: {outcome.metrics.resolve()}\n"
+            f"done in {outcome.seconds:.0f} s", highlight=False)

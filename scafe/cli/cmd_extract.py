@@ -6,7 +6,16 @@ from pathlib import Path
 
 import typer
 
-from scafe.cli._common import EXIT_OK, EXIT_PARTIAL, console, progress_bar, write_skipped
+from scafe.cli._common import (
+    EXIT_OK,
+    EXIT_PARTIAL,
+    apply_bit_depth,
+    bit_depth_option,
+    console,
+    load_dataset_for,
+    progress_bar,
+    write_skipped,
+)
 from scafe.textsafe import safe_text
 
 EXTRACT_HELP = (
@@ -29,16 +38,17 @@ def extract_command(
     skip_bad: bool = typer.Option(False, "--skip-bad", help="Skip bad manifest rows instead of stopping: listed on stderr and in OUT.skipped.csv; exit code 3 (partial)."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Ignore and do not update the extraction cache."),
     library: Path | None = typer.Option(None, "--library", help="Feature library directory (default: the project's feature_library/)."),
+    bit_depth: str | None = bit_depth_option(),
 ) -> None:
     """Extract the active feature library on a dataset (exit 3 when some cells failed)."""
-    from scafe.data.dataset import load_dataset
     from scafe.errors import UsageError
     from scafe.extraction import extract_items, library_specs
     from scafe.extraction.engine import WorkItem
 
     if dask is not None and dask != "local" and not dask.startswith(("tcp://", "tls://")):
         raise UsageError(f"--dask must be 'local' or a scheduler address like tcp://HOST:PORT; got {dask!r}.")
-    dataset = load_dataset(data, skip_bad=skip_bad)
+    apply_bit_depth(bit_depth)
+    dataset = load_dataset_for(data, skip_bad)
     for bad in dataset.bad:
         console.print(f"[yellow]skipped row {bad.row}[/yellow] ({safe_text(bad.id or '?')}): {safe_text(bad.reason)}",
                       highlight=False)

@@ -7,7 +7,15 @@ from typing import Any
 
 import typer
 
-from scafe.cli._common import EXIT_PARTIAL, console, progress_bar, stdout
+from scafe.cli._common import (
+    EXIT_PARTIAL,
+    console,
+    emit,
+    format_option,
+    progress_bar,
+    resolve_format,
+    stdout,
+)
 from scafe.textsafe import safe_text
 
 ROOT_HELP = "Project root holding prompts/ and feature_library/ (default: SCAFE_ROOT, else found from the working directory)."
@@ -123,6 +131,23 @@ def _table(summary: Any) -> Any:
     return table
 
 
+SUMMARY_COLUMNS = ("item", "spec", "output_key", "attempts", "outcome", "rho", "delta_auc", "delta_auc_ci",
+                   "redundancy", "name", "version", "activated", "tokens", "reason")
+
+
+def _emit_summary(summary: Any, fmt: str) -> None:
+    """``--format csv|json``: the summary rows on stdout (every field as stored), the rest on stderr."""
+    rows = [{key: (safe_text(value) if isinstance(value, str) else value) for key, value in row.items()}
+            for row in summary.rows]
+    payload = {"run_id": summary.run_id, "rows": rows, "missing_items": list(summary.missing_items),
+               "to_activate": list(summary.to_activate), "usage": summary.usage, "seconds": summary.seconds,
+               "directory": str(summary.directory)}
+    columns = [c for c in SUMMARY_COLUMNS if any(c in row for row in rows)] or list(SUMMARY_COLUMNS[:4])
+    emit(fmt, rows, columns=columns, payload=payload)
+    console.print(safe_text(f"run {summary.run_id}: {len(rows)} spec(s); run directory {summary.directory}"),
+                  highlight=False)
+
+
 def generate(
     criteria: str = typer.Option(None, "--criteria", "-c", help="Criteria file (prompts/criteria/vss.yaml) or scale name (vss). Not needed with --resume."),
     items: str = typer.Option("", "--items", help="Comma-separated item ids (default: every item observable in a photo)."),
@@ -147,6 +172,7 @@ def generate(
     runs_dir: Path | None = typer.Option(None, "--runs-dir", help="Where run directories go (default: <root>/runs)."),
     config: Path | None = typer.Option(None, "--config", help="TOML config file with an [llm] table (default: SCAFE_CONFIG or <root>/scafe.toml)."),
     root: Path | None = typer.Option(None, "--root", help=ROOT_HELP),
+    fmt: str = format_option(),
 ) -> None:
     """Generate feature extractors from clinical criteria with an LLM, validate them, register them.
 
@@ -163,6 +189,7 @@ def generate(
     from scafe.errors import UsageError
     from scafe.paths import project_root
 
+    fmt = resolve_format(fmt)
     if record and replay:
         raise UsageError("--record and --replay exclude each other: record a live run, or replay a recording.")
     project = project_root(root)
@@ -219,6 +246,11 @@ def generate(
         console.print(f"[yellow]interrupted[/yellow]; continue with: scafe generate --resume {resume or run_id} "
                       f"--runs-dir {runs}", highlight=False)  # fmt: skip
         raise typer.Exit(130) from None
+    if fmt != "table":
+        _emit_summary(summary, fmt)
+        if summary.exit_code:
+            raise typer.Exit(EXIT_PARTIAL)
+        return
     stdout.print(_table(summary))
     for row in summary.rows:
         if row["outcome"] != "accepted" and row.get("reason"):
@@ -238,7 +270,7 @@ def generate(
 
 
 def render_prompt(
-    ref: str = typer.Argument(..., help="SCALE/ITEM, e.g. vss/vascularity."),
+    ref: str = typer.Argument(..., metavar="SCALE/ITEM", help="SCALE/ITEM, e.g. vss/vascularity."),
     stage: str = typer.Option("plan", "--stage", help="Which prompt: plan, write or repair (system is shown with each)."),
     spec_json: Path | None = typer.Option(None, "--spec", help="JSON file with one feature spec for write/repair (default: a placeholder spec)."),
     root: Path | None = typer.Option(None, "--root", help=ROOT_HELP),

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 from typing import Any
 
 import typer
 
-from scafe.cli._common import console, progress_bar, stdout
+from scafe.cli._common import console, progress_bar, skipped_judgements, stdout
 
 JUDGE_HELP = (
     "Judge whether a segmentation mask is clinically acceptable, in four stages: knowledge recall, "
@@ -108,12 +109,14 @@ def judge(
     out: Path | None = typer.Option(None, "--out", "-o", help="Output folder for --data (default: judge-<manifest folder name> in the working directory)."),
     target: str = typer.Option("scar", "--target", help="Segmentation target name (a file stem in prompts/criteria/segmentation/, e.g. scar), not a path."),
     as_json: bool = typer.Option(False, "--json", help="Print the machine-readable JSON result instead of the readable form."),
-    vision: bool = typer.Option(False, "--vision", help="Also send the photograph and a mask-outline overlay (PNG) to the model at stage 2 (multimodal models only)."),
+    vision: bool = typer.Option(False, "--vision", help="Also send images to the model at stages 2 and 3 (multimodal models only): the photograph with the mask outline, and a zoomed crop around the mask, plain and with the mask filled semi-transparently."),
+    px_per_mm: float | None = typer.Option(None, "--px-per-mm", min=0.01, help="Pixel size of the photograph, when known; the prompts state it next to the lesion width in px."),
     base_url: str | None = typer.Option(None, "--base-url", help="OpenAI-compatible endpoint, e.g. http://localhost:11434/v1 (default: OPENAI_BASE_URL)."),
     model: str | None = typer.Option(None, "--model", help="Model name (default: SCAFE_MODEL)."),
     record: Path | None = typer.Option(None, "--record", help=RECORD_HELP),
     replay: Path | None = typer.Option(None, "--replay", help=REPLAY_HELP),
     root: Path | None = typer.Option(None, "--root", help="Project root holding prompts/ (default: SCAFE_ROOT, else found from the working directory)."),
+    skip_bad: bool = typer.Option(False, "--skip-bad", help="With --data: rows whose image or mask cannot be read are also written to OUT/skipped_rows.csv and the exit code is 3 (partial)."),
 ) -> None:
     """Judge one mask (JSON: verdict, confidence, failure_modes, stages, reasoner, descriptors)."""
     from scafe.data.dataset import read_image, read_mask
@@ -125,8 +128,10 @@ def judge(
     if data is not None:
         if image is not None or mask is not None:
             raise UsageError("Pass either --data MANIFEST or --image and --mask, not both.")
-        _judge_data(data, out, target=target, project=project, as_json=as_json, vision=vision,
-                    client=_llm_client(base_url, model, required=vision, record=record, replay=replay))
+        summary, folder = _judge_data(data, out, target=target, project=project, as_json=as_json, vision=vision,
+                                      client=_llm_client(base_url, model, required=vision, record=record, replay=replay))
+        if skip_bad and skipped_judgements(summary, data, folder) is not None:  # hook of helper cli (issue 13 s4)
+            raise typer.Exit(3)
         return
     if image is None or mask is None:
         raise UsageError("Pass --image and --mask (one mask), or --data MANIFEST (every mask of a dataset).")
@@ -145,7 +150,7 @@ def judge(
 
         result = judge_with_llm(
             picture, candidate, client=client, target=SegmentationTarget.load(target, project),
-            vision=vision, templates_dir=str(templates_dir(project)),
+            vision=vision, templates_dir=str(templates_dir(project)), px_per_mm=px_per_mm,
         )
     if as_json:
         stdout.print_json(json.dumps(result))
@@ -153,7 +158,8 @@ def judge(
         _print_readable(result)
 
 
-def _judge_data(data: Path, out: Path | None, *, target: str, project: Path, as_json: bool, vision: bool, client: Any) -> None:
+def _judge_data(data: Path, out: Path | None, *, target: str, project: Path, as_json: bool, vision: bool,
+                client: Any) -> tuple[dict[str, Any], Path]:
     from scafe.judge.dataset_judge import judge_dataset
     from scafe.judge.rules import SegmentationTarget, judge_with_rules
     from scafe.paths import templates_dir
@@ -176,13 +182,14 @@ def _judge_data(data: Path, out: Path | None, *, target: str, project: Path, as_
         summary = judge_dataset(data, folder, one, progress=lambda done, total: bar.update(task, completed=done, total=total))
     if as_json:
         stdout.print_json(json.dumps({**summary, "out": str(folder)}))
-        return
+        return summary, folder
     stdout.print(f"{summary['n']} masks judged: " + ", ".join(f"{k} {v}" for k, v in summary["verdicts"].items()), highlight=False)
     if summary["failure_modes"]:
         stdout.print("failure modes: " + ", ".join(f"{safe_text(k)} {v}" for k, v in summary["failure_modes"].items()), highlight=False)
     for bad in summary["errors"][:10]:
         stdout.print(f"  could not judge {safe_text(bad['id'])}: {safe_text(bad['error'], 200)}", highlight=False)
     console.print(f"wrote {safe_text(folder / 'judgements.csv')}, summary.json and report.html", highlight=False)
+    return summary, folder
 
 
 def judge_bench(
@@ -193,11 +200,14 @@ def judge_bench(
     target: str = typer.Option("scar", "--target", help="Segmentation target whose YAML holds the rule thresholds."),
     base_url: str | None = typer.Option(None, "--base-url", help="OpenAI-compatible endpoint; adds the 'llm' method (default: OPENAI_BASE_URL; skipped when none)."),
     model: str | None = typer.Option(None, "--model", help="Model name for the 'llm' method (default: SCAFE_MODEL)."),
-    vision: bool = typer.Option(False, "--vision", help="Send image and overlay to the model at stage 2 in the 'llm' method."),
+    vision: bool = typer.Option(False, "--vision", help="Send the images (photograph with outline, zoomed crop plain and filled) to the model at stages 2 and 3 in the 'llm' method."),
     llm_limit: int = typer.Option(100, "--llm-limit", help="Judge only the first N test cases with the LLM (4 calls each); --llm-sample is the fairer choice."),
     llm_sample: int | None = typer.Option(None, "--llm-sample", min=1, help="Judge a stratified, seeded sample of N test cases (across failure modes, severities and phantoms) with the LLM; every method is also scored on that sample."),
     timeout: float | None = typer.Option(None, "--timeout", min=1, help="Seconds per LLM call (default: the client's, SCAFE_LLM_TIMEOUT)."),
     max_retries: int | None = typer.Option(None, "--max-retries", min=0, help="Retries per LLM call on timeouts and HTTP 5xx (default: the client's)."),
+    concurrency: int = typer.Option(1, "--concurrency", min=1, max=16, help="Cases judged in parallel by the LLM methods (concurrent LLM requests); results do not depend on it."),
+    ensemble_band: float = typer.Option(0.3, "--ensemble-band", min=0.0, max=1.0, help="The 'ensemble' method asks the LLM where the learned QC is unsure: |P(unacceptable) - its threshold| < this band; elsewhere it keeps the learned QC's verdict."),
+    ensemble_only: bool = typer.Option(False, "--ensemble-only", help="Score the LLM only inside the ensemble (asked for the unsure cases alone: fewer calls), not on its own."),
     record: Path | None = typer.Option(None, "--record", help=RECORD_HELP),
     replay: Path | None = typer.Option(None, "--replay", help=REPLAY_HELP),
 ) -> None:
@@ -224,13 +234,21 @@ def judge_bench(
 
         def llm_method(image: Any, mask: Any, descriptors: dict[str, float]) -> dict[str, Any]:
             return judge_with_llm(image, mask, client=client, target=loaded, vision=vision, descriptors=descriptors,
-                                  recall_cache=recall_cache)
+                                  recall_cache=recall_cache, progress=call_progress)
 
         extra["llm"] = llm_method
     with progress_bar() as bar:
         task = bar.add_task("phantoms -> perturbed masks -> descriptors", total=n)
         bench = build_benchmark(n, seed=seed, size=size, progress=lambda done, total: bar.update(task, completed=done))
         tasks: dict[str, Any] = {}
+        calls_task = bar.add_task("LLM calls answered", total=None, visible=client is not None)
+        calls = [0]
+        calls_lock = threading.Lock()
+
+        def call_progress(stage: str, attempt: int) -> None:
+            with calls_lock:
+                calls[0] += 1
+                bar.update(calls_task, completed=calls[0], description=f"LLM calls answered (last: {stage})")
 
         def method_progress(name: str, done: int, total: int) -> None:
             if name not in tasks:
@@ -238,7 +256,9 @@ def judge_bench(
             bar.update(tasks[name], completed=done)
 
         results = run_benchmark(bench, target=target, extra_methods=extra, extra_limit=llm_limit,
-                                extra_sample=llm_sample, progress=method_progress)
+                                extra_sample=llm_sample, progress=method_progress, concurrency=concurrency,
+                                ensemble_of="llm" if extra else None, ensemble_band=ensemble_band,
+                                ensemble_alone=not ensemble_only)
     from scafe.judge.sample import write_cases_csv
 
     document = metrics_document(bench, results, skipped)
@@ -270,6 +290,13 @@ def _print_table(document: dict[str, Any]) -> None:
         stdout.print(sample)
     for name, reason in document["skipped"].items():
         stdout.print(f"{name}: skipped - {reason}")
+    calibration = document.get("calibration") or {}
+    if calibration:
+        stdout.print(f"learned QC threshold {calibration['threshold']:g} (chosen by {calibration['folds']}-fold cross-validation "
+                     "by phantom on the train split)")
+    ensemble = document.get("ensemble") or {}
+    if ensemble:
+        stdout.print(f"ensemble: {ensemble['rule']}; the LLM judged {ensemble['n_llm']} of {ensemble['n']} cases", highlight=False)
     timing = document["timing"]
     stdout.print(f"judge overhead without LLM latency: {timing['judge_overhead_ms_mean']:.1f} ms per case")
 

@@ -11,6 +11,7 @@ from scafe.cli._common import (
     console,
     emit,
     format_option,
+    json_option,
     progress_bar,
     require_library,
     resolve_format,
@@ -77,28 +78,41 @@ def list_entries(
 
 @library_app.command("show")
 def show(
-    ref: str = typer.Argument(..., help="NAME or NAME@vK (default: the active version, else the newest)."),
+    ref: str = typer.Argument(..., metavar="REF", help="NAME or NAME@vK (default: the active version, else the newest)."),
     library: Path | None = typer.Option(None, "--library", help=LIB_HELP),
+    as_json: bool = json_option(),
+    fmt: str = format_option(),
 ) -> None:
-    """Show one version's metadata and its source."""
+    """Show one version's metadata and its source (json/csv: the metadata plus a 'source' field)."""
     import json
-
-    from rich.syntax import Syntax
 
     lib = _open(library)
     name, version = _parse_ref(ref)
     entry = lib.get(name, version)
     meta = entry.model_dump(mode="json")
+    source = lib.source(entry)  # hash-checked
+    fmt = resolve_format(fmt, as_json)
+    if fmt != "table":
+        row = {"label": entry.label, "file": str(lib.file_path(entry)), **meta, "source": source}
+        emit(fmt, [row], payload=row)
+        return
     stdout.print(f"[bold]{entry.label}[/bold]  ({lib.file_path(entry)})", highlight=False)
     typer.echo(json.dumps(meta, indent=2))
-    stdout.print(Syntax(lib.source(entry), "python", line_numbers=True))
+    if not stdout.is_terminal:  # a pipe or a log: plain numbered lines, never cut or wrapped
+        lines = source.splitlines()
+        width = len(str(len(lines)))
+        typer.echo("\n".join(f"{k:>{width}} {line}".rstrip() for k, line in enumerate(lines, start=1)))
+        return
+    from rich.syntax import Syntax
+
+    stdout.print(Syntax(source, "python", line_numbers=True, word_wrap=True))
 
 
 @library_app.command("diff")
 def diff(
-    name: str = typer.Argument(..., help="Extractor name."),
-    old: str = typer.Argument(..., help="Old version (v1 or 1)."),
-    new: str = typer.Argument(..., help="New version (v2 or 2)."),
+    name: str = typer.Argument(..., metavar="NAME", help="Extractor name."),
+    old: str = typer.Argument(..., metavar="OLD", help="Old version (v1 or 1)."),
+    new: str = typer.Argument(..., metavar="NEW", help="New version (v2 or 2)."),
     library: Path | None = typer.Option(None, "--library", help=LIB_HELP),
 ) -> None:
     """Unified diff of two versions' sources plus their changed metadata."""
@@ -149,8 +163,9 @@ def status(
 
 @library_app.command("verify")
 def verify(
-    names: list[str] | None = typer.Argument(None, help="Only these extractors (default: every active one)."),
-    as_json: bool = typer.Option(False, "--json", help="Print the results as JSON on stdout."),
+    names: list[str] | None = typer.Argument(None, metavar="NAME", help="Only these extractors (default: every active one)."),
+    as_json: bool = json_option(),
+    fmt: str = format_option(),
     no_criterion: bool = typer.Option(
         False, "--no-criterion-tests", help="Skip the criterion tests (hash and contract battery only)."
     ),
@@ -184,6 +199,7 @@ def verify(
         run_criterion_tests,
     )
 
+    fmt = resolve_format(fmt, as_json)
     lib = require_library(_open(library), allow_empty=True)  # an empty library verifying "0 entries" would hide a broken install
     count = len([e for e in lib.active() if not names or e.name in names])
     phantom_set = {"n": phantoms or VALIDATION_N, "size": phantom_size or VALIDATION_SIZE,
@@ -197,10 +213,12 @@ def verify(
         results = lib.verify(names or None, criterion_tests=not no_criterion, criterion_test=criterion_test,
                              on_result=lambda _r: bar.advance(task))  # fmt: skip
     failing = [r for r in results if not r.ok]
-    if as_json:
+    if fmt == "json":
         typer.echo(json.dumps({"version_id": lib.version_id, "ok": not failing,
                                "phantom_set": None if no_criterion else phantom_set,
                                "results": [r.to_dict() for r in results]}, indent=2))  # fmt: skip
+    elif fmt == "csv":
+        emit("csv", [r.to_dict() for r in results])
     else:
         for r in results:
             mark = "[green]ok[/green]  " if r.ok else "[red]FAIL[/red]"
@@ -222,7 +240,7 @@ def verify(
 
 @library_app.command("add")
 def add(
-    file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="Extractor source file (.py)."),
+    file: Path = typer.Argument(..., metavar="FILE", exists=True, dir_okay=False, readable=True, help="Extractor source file (.py)."),
     criterion: str = typer.Option(..., "--criterion", help="The item it measures, SCALE/ITEM (e.g. vss/vascularity)."),
     name: str | None = typer.Option(None, "--name", help="Extractor name (default: the file stem, or its folder for v<k>.py)."),
     output_key: str | None = typer.Option(None, "--output-key", help="Main output for the criterion tests (default: the extractor's only or first key)."),
@@ -250,7 +268,7 @@ def add(
 
 @library_app.command("refresh")
 def refresh(
-    ref: str = typer.Argument(..., help="NAME or NAME@vK of a stale entry."),
+    ref: str = typer.Argument(..., metavar="REF", help="NAME or NAME@vK of a stale entry."),
     library: Path | None = typer.Option(None, "--library", help=LIB_HELP),
 ) -> None:
     """Accept an edited criteria file for a stale entry: re-verify it, then record the file's new hash.
@@ -265,7 +283,7 @@ def refresh(
 
 @library_app.command("deprecate")
 def deprecate(
-    ref: str = typer.Argument(..., help="NAME (its active version) or NAME@vK."),
+    ref: str = typer.Argument(..., metavar="REF", help="NAME (its active version) or NAME@vK."),
     library: Path | None = typer.Option(None, "--library", help=LIB_HELP),
 ) -> None:
     """Deprecate a version: it stays in the library (immutable) but is no longer extracted."""
@@ -277,7 +295,7 @@ def deprecate(
 
 @library_app.command("activate")
 def activate(
-    ref: str = typer.Argument(..., help="NAME@vK to make active (the currently active version is deprecated)."),
+    ref: str = typer.Argument(..., metavar="REF", help="NAME@vK to make active (the currently active version is deprecated)."),
     library: Path | None = typer.Option(None, "--library", help=LIB_HELP),
 ) -> None:
     """Make a version the active one for its name (e.g. roll back to an earlier version)."""

@@ -9,6 +9,8 @@ import typer
 from scafe.cli._common import (
     EXIT_PARTIAL,
     SKIP_BAD_HELP,
+    apply_bit_depth,
+    bit_depth_option,
     console,
     emit,
     format_option,
@@ -32,7 +34,7 @@ def read_labels(path: Path):
     manifest = _manifest_path(path)
     if not manifest.is_file():
         raise DataError(f"Labels file {str(manifest)!r} does not exist; pass the dataset's manifest CSV.")
-    frame = pd.read_csv(manifest, dtype={"id": str})
+    frame = pd.read_csv(manifest, dtype={"id": str, "label": str})
     missing = {"id", "label"} - set(frame.columns)
     if missing:
         raise DataError(f"{str(manifest)!r} lacks the column(s) {sorted(missing)}; a manifest needs id and label.")
@@ -97,29 +99,43 @@ def register(app: typer.Typer) -> None:
         labels: Path = typer.Option(..., "--labels", "-l", help="Manifest CSV (or dataset folder) with id,label."),
         out: Path = typer.Option(..., "--out", "-o", help="Model directory to write (model.json + meta.json)."),
         seed: int = typer.Option(0, "--seed", help="Random seed of XGBoost and of the inner early-stopping split."),
+        skip_bad: bool = typer.Option(False, "--skip-bad", help="Skip feature rows without a usable label (none, "
+                                      "unknown, or two different ones) instead of stopping: they are written to "
+                                      "OUT/skipped_rows.csv and the exit code is 3 (partial)."),
     ) -> None:
-        """Train the XGBoost keloid classifier (class weights, inner early stopping) on a feature table."""
+        """Train the XGBoost keloid classifier (class weights, inner early stopping) on a feature table
+        (exit 3: rows skipped)."""
         import numpy as np
 
-        from scafe.classifier import ScarClassifier
+        from scafe.classifier import ScarClassifier, training_rows
+        from scafe.cli._common import write_skipped
+        from scafe.data.dataset import MAX_LISTED, BadRow
         from scafe.errors import DataError
         from scafe.extraction import FeatureTable
 
         table = FeatureTable.load(features)
-        y = read_labels(labels)
-        unlabelled = [i for i in table.frame.index if i not in y.index]
-        if unlabelled:
-            raise DataError(f"{len(unlabelled)} feature rows have no label in {str(labels)!r} (e.g. {unlabelled[:3]}); "
-                            "pass the manifest of the same dataset.")
+        X, y, problems = training_rows(table.frame, read_labels(labels))
+        bad = [BadRow(row, case_id, reason) for row, case_id, reason in problems]
+        if bad and not skip_bad:
+            shown = "\n  ".join(str(b) for b in bad[:MAX_LISTED])
+            more = f"\n  ... and {len(bad) - MAX_LISTED} more" if len(bad) > MAX_LISTED else ""
+            raise DataError(f"{len(bad)} feature row(s) of {str(features)!r} have no label, or no usable one, in "
+                            f"{str(labels)!r}:\n  {shown}{more}\nPass the manifest of the same dataset, fix "
+                            "the labels, or pass --skip-bad to train without them.")
+        if X.empty:
+            raise DataError(f"no feature row of {str(features)!r} has a usable label in {str(labels)!r}; pass the "
+                            "manifest of the same dataset.")
         model = ScarClassifier(params={"random_state": seed}).fit(
-            table.frame, y.loc[table.frame.index].to_numpy(), feature_meta=table.meta.get("features", {}),
+            X, y.to_numpy(), feature_meta=table.meta.get("features", {}),
             library_version=table.meta.get("library_version"))
         model.save(out)
-        n_nan = int(np.isnan(table.frame.to_numpy(float)).sum())
+        n_nan = int(np.isnan(X.to_numpy(float)).sum())
         stdout.print(f"trained on {model.n_train_['keloid']} keloid + {model.n_train_['hypertrophic']} hypertrophic "
                      f"cases, {len(model.feature_names_)} features, {model.n_rounds_} boosting rounds "
                      f"(library {model.library_version_}); {n_nan} missing values handled by XGBoost -> {out}",
                      highlight=False)
+        if write_skipped(bad, out, "skipped_rows.csv") is not None:
+            raise typer.Exit(EXIT_PARTIAL)
 
     @app.command("predict")
     def predict(
@@ -135,12 +151,15 @@ def register(app: typer.Typer) -> None:
         as_json: bool = json_option(),
         fmt: str = format_option(),
         skip_bad: bool = typer.Option(False, "--skip-bad", help=SKIP_BAD_HELP),
+        bit_depth: str | None = bit_depth_option(),
     ) -> None:
         """Predict p(keloid) per case; with --explain, say why in criterion terms (exit 3: rows skipped)."""
         import pandas as pd
         from rich.table import Table
 
         from scafe.classifier import ScarClassifier
+
+        apply_bit_depth(bit_depth)
 
         model = ScarClassifier.load(model_dir)
         table = load_features(data, features, skip_bad=skip_bad, skipped_next_to=out)
@@ -185,12 +204,15 @@ def register(app: typer.Typer) -> None:
         as_json: bool = json_option(),
         fmt: str = format_option(),
         skip_bad: bool = typer.Option(False, "--skip-bad", help=SKIP_BAD_HELP),
+        bit_depth: str | None = bit_depth_option(),
     ) -> None:
         """Nearest cases by robustly standardised library features, overall or for one criterion item
         (exit 3: rows skipped)."""
         from rich.table import Table
 
         from scafe.similar import nearest_cases
+
+        apply_bit_depth(bit_depth)
 
         fmt = resolve_format(fmt, as_json)
         table = load_features(data, features, skip_bad=skip_bad)
@@ -241,7 +263,8 @@ def register(app: typer.Typer) -> None:
         methods: str = typer.Option(None, "--methods", help="Comma-separated subset of methods (default: all)."),
         out: Path = typer.Option(Path("scafe-eval"), "--out", "-o", help="Folder for metrics.json and report.html."),
         profile: str = typer.Option("default", "--profile", help="Phantom profile of the default test set."),
-        use_llm: bool = typer.Option(True, "--llm/--no-llm", help="Run the LLM methods when an endpoint is set."),
+        use_llm: bool = typer.Option(True, "--llm/--no-llm", show_default=False,
+                                     help="Run the LLM methods when an endpoint is set (default: --llm)."),
         folds: int = typer.Option(5, "--folds", min=2, help="Cross-validation folds when there is no test set "
                                   "(grouped by patient_id when the manifest has it; a split column is honoured)."),
         cv: bool = typer.Option(False, "--cv", help="Cross-validate on --data even for a phantom set (default "
@@ -249,6 +272,10 @@ def register(app: typer.Typer) -> None:
         skip_bad: bool = typer.Option(False, "--skip-bad", help=SKIP_BAD_HELP),
         fail_on_goal: bool = typer.Option(False, "--fail-on-goal", help="Exit 1 when a declared goal is missed "
                                           "(for CI gates); goals that could not be evaluated do not fail."),
+        subgroup: list[str] = typer.Option(None, "--subgroup", help="Manifest column to report performance by "
+                                           "(repeatable; skin tone and group_* columns are always used)."),
+        bit_depth: str | None = bit_depth_option(),
+        fmt: str = format_option(),
     ) -> None:
         """Learning curves of every method with bootstrap 95% intervals; writes metrics.json and report.html.
 
@@ -261,12 +288,15 @@ def register(app: typer.Typer) -> None:
         from scafe.evaluation import evaluate
         from scafe.report import write_report
 
+        fmt = resolve_format(fmt)
         try:
             size_list = [int(s) for s in sizes.split(",") if s.strip()]
         except ValueError:
             raise UsageError(f"--sizes must be comma-separated integers like 20,50,100; got {sizes!r}.") from None
         method_list = [m.strip() for m in methods.split(",")] if methods else None
         from scafe.cli._common import load_dataset_for, write_skipped
+
+        apply_bit_depth(bit_depth)
 
         dataset = load_dataset_for(data, skip_bad)
         if test is None and not cv:
@@ -281,15 +311,17 @@ def register(app: typer.Typer) -> None:
         client, reason = llm_client_or_reason(use_llm and test is not None)
         with progress_factory() as factory:
             run = evaluate(dataset, test_set, sizes=size_list, repeats=repeats, methods=method_list,
-                           llm_client=client, llm_unavailable=reason, progress=factory, folds=folds)
+                           llm_client=client, llm_unavailable=reason, progress=factory, folds=folds,
+                           subgroups=subgroup or None)
         out.mkdir(parents=True, exist_ok=True)
         skipped = [p for p in (write_skipped(dataset.bad, out, "skipped_rows.csv"),
                                write_skipped(test_set.bad, out, "skipped_test_rows.csv") if test_set else None) if p]
         run.dataset["skipped_rows"] = [str(p) for p in skipped]
         metrics = run.write_metrics(out / "metrics.json")
         report = write_report(run, out / "report.html")
-        print_summary(run, goal_size(run))
-        stdout.print(f"\nreport:  {report.resolve()}\nmetrics: {metrics.resolve()}", highlight=False)
+        print_summary(run, goal_size(run), fmt=fmt)
+        (stdout if fmt == "table" else console).print(f"\nreport:  {report.resolve()}\nmetrics: {metrics.resolve()}",
+                                                      highlight=False)
         if fail_on_goal:
             from scafe.evaluation.goals import check_goals
 

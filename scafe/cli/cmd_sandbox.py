@@ -7,7 +7,16 @@ from pathlib import Path
 
 import typer
 
-from scafe.cli._common import EXIT_FAILURE, EXIT_OK, progress_bar, stdout
+from scafe.cli._common import (
+    EXIT_FAILURE,
+    EXIT_OK,
+    emit,
+    format_option,
+    json_option,
+    progress_bar,
+    resolve_format,
+    stdout,
+)
 
 sandbox_app = typer.Typer(
     name="sandbox",
@@ -16,9 +25,17 @@ sandbox_app = typer.Typer(
 )
 
 
-def _emit(payload: dict, as_json: bool) -> None:
-    if as_json:
+def _emit(payload: dict, fmt: str) -> None:
+    if fmt == "json":
         typer.echo(json.dumps(payload, indent=2, allow_nan=True))
+        return
+    if fmt == "csv":  # one row per failure, or one row per feature when it passed
+        if payload.get("failures"):
+            emit("csv", payload["failures"], columns=["check", "input", "expected", "got", "line", "outcome"])
+        else:
+            emit("csv", [{"status": payload["status"], "feature": key, "value": value, "on": payload.get("features_on")}
+                         for key, value in (payload.get("features") or {}).items()]
+                 or [{"status": payload["status"], "error": payload.get("error")}])
         return
     from rich.table import Table
 
@@ -41,19 +58,21 @@ def _emit(payload: dict, as_json: bool) -> None:
 
 @sandbox_app.command("check")
 def check(
-    file: Path = typer.Argument(..., help="Extractor module (.py) to check; it is never imported by this process."),
+    file: Path = typer.Argument(..., metavar="FILE", help="Extractor module (.py) to check; it is never imported by this process."),
     image: Path | None = typer.Option(None, "--image", help="Also run on this image (PNG/JPEG/TIFF); needs --mask."),
     mask: Path | None = typer.Option(None, "--mask", help="Mask for --image (nonzero = lesion)."),
-    as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of a table."),
+    as_json: bool = json_option(),
+    fmt: str = format_option(),
     per_image_seconds: float = typer.Option(10.0, "--per-image-seconds", min=0.01, help="Deadline per image (s)."),
     memory_mb: int = typer.Option(2048, "--memory-mb", min=16, help="Memory a child may allocate (MiB)."),
     require_layer: list[str] = typer.Option(
-        [], "--require-layer", help="Refuse to run unless this layer is active (repeatable; see 'scafe sandbox info')."
+        [], "--require-layer", metavar="LAYER", help="Refuse to run unless this layer is active (repeatable; see 'scafe sandbox info')."
     ),
 ) -> None:
     """Run the static policy and the contract battery on FILE; exit 0 when it passes, 1 when not."""
     from scafe.errors import UsageError
 
+    fmt = resolve_format(fmt, as_json)
     if (image is None) != (mask is None):
         raise UsageError("--image and --mask go together; give both or neither.")
     if not file.is_file():
@@ -97,12 +116,12 @@ def check(
                            "input": str(image)}
             else:
                 payload.update(features=result.features, features_on=str(image))
-    _emit(payload, as_json)
+    _emit(payload, fmt)
     raise typer.Exit(EXIT_OK if payload["status"] == "ok" else EXIT_FAILURE)
 
 
 @sandbox_app.command("info")
-def info(as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of a table.")) -> None:
+def info(as_json: bool = json_option(), fmt: str = format_option()) -> None:
     """Show which sandbox layers (static, RestrictedPython, rlimits, seccomp, Landlock, ...) are active here.
 
     Exits 1 when a layer named in SCAFE_SANDBOX_REQUIRE_LAYERS is not active.
@@ -114,8 +133,13 @@ def info(as_json: bool = typer.Option(False, "--json", help="Print one JSON obje
     data = layers_info()
     missing = [name for name in required if not data["layers"].get(name, {}).get("active")]
     data["required"] = {"from": REQUIRE_ENV, "layers": list(required), "missing": missing}
-    if as_json:
+    fmt = resolve_format(fmt, as_json)
+    if fmt == "json":
         typer.echo(json.dumps(data, indent=2))
+        raise typer.Exit(EXIT_FAILURE if missing else EXIT_OK)
+    if fmt == "csv":
+        emit("csv", [{"layer": name, "active": layer["active"], "required": name in required, "detail": layer["detail"]}
+                     for name, layer in data["layers"].items()])
         raise typer.Exit(EXIT_FAILURE if missing else EXIT_OK)
     from rich.table import Table
 

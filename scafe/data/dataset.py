@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from scafe.data.images import read_image, read_mask
+from scafe.data.images import decode_image, read_image, read_mask
 from scafe.errors import DataError
 
 REQUIRED_COLUMNS = ("image", "mask", "label")
@@ -76,6 +76,7 @@ class Dataset:
     cases: list[Case]
     frame: pd.DataFrame
     bad: list[BadRow]
+    notes: list[BadRow] = field(default_factory=list)  # good rows worth a word (16-bit data read as 12-bit, ...)
 
     def __len__(self) -> int:
         return len(self.cases)
@@ -135,16 +136,17 @@ def _resolve(root: Path, value: str) -> Path:
     return p
 
 
-def _check_row(root: Path, row: pd.Series, labels: Sequence[str]) -> list[str]:
-    """Reasons why one row is bad (empty list when it is good)."""
-    reasons = []
+def _check_row(root: Path, row: pd.Series, labels: Sequence[str]) -> tuple[list[str], list[str]]:
+    """Reasons why one row is bad (empty list when it is good), and notes on a usable row."""
+    reasons: list[str] = []
+    notes: list[str] = []
     for col in REQUIRED_COLUMNS:
         if not row[col]:
             reasons.append(f"empty '{col}' cell")
     if row["label"] and row["label"] not in labels:
         reasons.append(f"unknown label {row['label']!r}; allowed: {', '.join(labels)}")
     shapes: dict[str, tuple[int, ...]] = {}
-    for col, reader in (("image", read_image), ("mask", read_mask)):
+    for col in ("image", "mask"):
         if not row[col]:
             continue
         path = _resolve(root, row[col])
@@ -152,7 +154,12 @@ def _check_row(root: Path, row: pd.Series, labels: Sequence[str]) -> list[str]:
             reasons.append(f"missing {col} file {row[col]!r} (looked for {path})")
             continue
         try:
-            arr = reader(path)
+            if col == "image":
+                arr, info = decode_image(path)
+                if info.note:
+                    notes.append(f"{row[col]}: {info.note}")
+            else:
+                arr = read_mask(path)
         except DataError as exc:
             text = str(exc)
             kind = "non-binary mask" if "not binary" in text or "colour image" in text else f"unreadable {col}"
@@ -163,11 +170,12 @@ def _check_row(root: Path, row: pd.Series, labels: Sequence[str]) -> list[str]:
             reasons.append(f"empty mask {row[col]!r} (no lesion pixel); fix the mask or drop the row")
     if len(shapes) == 2 and shapes["image"] != shapes["mask"]:
         reasons.append(_size_reason(shapes["image"], shapes["mask"]))
-    return reasons
+    return reasons, notes
 
 
 def _scan(
-    path: str | os.PathLike[str], labels: Sequence[str], progress: Progress | None = None
+    path: str | os.PathLike[str], labels: Sequence[str], progress: Progress | None = None,
+    notes: list[BadRow] | None = None,
 ) -> tuple[Path, pd.DataFrame, list[BadRow], list[Case]]:
     manifest = resolve_manifest(path)
     root = manifest.parent
@@ -200,7 +208,9 @@ def _scan(
             reasons.append(f"duplicate id {rid!r} (first at row {first_seen[rid]}); ids must be unique")
         elif rid is not None:
             first_seen[rid] = i
-        reasons += file_reasons[i - 1]
+        reasons += file_reasons[i - 1][0]
+        if notes is not None:
+            notes.extend(BadRow(i, rid, note) for note in file_reasons[i - 1][1])
         if reasons:
             bad.extend(BadRow(i, rid, r) for r in reasons)
             continue
@@ -224,6 +234,16 @@ def check_dataset(
     return _scan(path, labels, progress)[2]
 
 
+def inspect_dataset(
+    path: str | os.PathLike[str], *, labels: Sequence[str] = DEFAULT_LABELS, progress: Progress | None = None
+) -> tuple[list[BadRow], list[BadRow]]:
+    """``(bad rows, notes)``: :func:`check_dataset` plus what is worth a word on usable rows
+    (16-bit images read as fewer bits, see ``scafe.data.images``)."""
+    notes: list[BadRow] = []
+    bad = _scan(path, labels, progress, notes)[2]
+    return bad, notes
+
+
 def load_dataset(
     path: str | os.PathLike[str],
     *,
@@ -236,7 +256,8 @@ def load_dataset(
     Every image and mask is decoded once here (that is how truncated files and size mismatches
     are found); ``progress(done, total)`` is called as rows are checked.
     """
-    manifest, frame, bad, cases = _scan(path, labels, progress)
+    notes: list[BadRow] = []
+    manifest, frame, bad, cases = _scan(path, labels, progress, notes)
     if bad and (not skip_bad or any(b.row == 0 for b in bad)):
         shown = "\n  ".join(str(b) for b in bad[:MAX_LISTED])
         more = f"\n  ... and {len(bad) - MAX_LISTED} more" if len(bad) > MAX_LISTED else ""
@@ -246,7 +267,7 @@ def load_dataset(
         raise DataError(f"{manifest} has no usable rows; add rows with {', '.join(REQUIRED_COLUMNS)}.")
     good_ids = {c.id for c in cases}
     kept = frame[frame["id"].isin(good_ids)].drop_duplicates("id").reset_index(drop=True)
-    return Dataset(root=manifest.parent, manifest=manifest, cases=cases, frame=kept, bad=bad)
+    return Dataset(root=manifest.parent, manifest=manifest, cases=cases, frame=kept, bad=bad, notes=notes)
 
 
 def write_bad_rows(bad: Sequence[BadRow], path: str | os.PathLike[str]) -> Path:
@@ -261,5 +282,5 @@ def write_bad_rows(bad: Sequence[BadRow], path: str | os.PathLike[str]) -> Path:
     return out
 
 
-__all__ = ["BadRow", "Case", "Dataset", "check_dataset", "load_dataset", "read_image", "read_mask",
-           "resolve_manifest", "write_bad_rows"]
+__all__ = ["BadRow", "Case", "Dataset", "check_dataset", "inspect_dataset", "load_dataset", "read_image",
+           "read_mask", "resolve_manifest", "write_bad_rows"]

@@ -4,7 +4,14 @@ PNG and JPEG are decoded by Pillow (which refuses truncated files); TIFF by tiff
 and float TIFFs keep their full range before scaling; DICOM (``.dcm``, optional) by pydicom, scaled
 from its ``BitsStored`` range. Conversions:
 
-* 16-bit: ``round(v / 257)`` (65535 -> 255); 32-bit integer: ``round(v / 16843009)``;
+* 16-bit (TIFF, PNG, DICOM): scaled from its *bit depth* ``b`` to 0..255, ``round(v * 255 / (2**b - 1))``.
+  ``b`` is ``SCAFE_BIT_DEPTH`` (the ``--bit-depth`` option of the commands that read images: 8..16,
+  or ``auto``, the default). ``auto`` takes the TIFF ``MaxSampleValue`` tag when a writer set it
+  below 65535, else 12 when the image's maximum is below 4096 (a 12-bit sensor's data stored in 16
+  bits; read as full-range 16-bit it would be 16x too dark), else 16 (65535 -> 255). A value above
+  an explicit depth's range is an error, never clipped. ``scafe data check`` names every image read
+  as fewer than 16 bits, and the reading commands print how many were (:func:`decode_image`);
+  32-bit integer: ``round(v / 16843009)``;
   float: ``round(255 * clip(v, 0, 1))`` when ``max <= 1``, else clipped to 0..255;
 * grayscale -> R = G = B; gray+alpha / RGBA -> alpha dropped; palette -> RGB.
 
@@ -23,6 +30,7 @@ from __future__ import annotations
 import os
 import re
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,9 +40,48 @@ from PIL import Image, UnidentifiedImageError
 from scafe.errors import ConfigError, DataError
 
 TIFF_SUFFIXES = (".tif", ".tiff")
+PNG_SUFFIXES = (".png",)
 DICOM_SUFFIXES = (".dcm", ".dicom")
 MAX_PIXELS_ENV = "SCAFE_MAX_PIXELS"
 DEFAULT_MAX_PIXELS = 50_000_000
+BIT_DEPTH_ENV = "SCAFE_BIT_DEPTH"
+AUTO_12_BIT_BELOW = 4096  # auto: a 16-bit image whose maximum is below this holds 12-bit data
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    """How an image was turned into uint8: its stored type and maximum, and for 16-bit data the
+    bit depth it was scaled from and whether that depth was inferred (``auto``) or given."""
+
+    dtype: str
+    maximum: int
+    bit_depth: int | None = None
+    inferred: bool = False
+
+    @property
+    def note(self) -> str | None:
+        """A sentence for the user when a 16-bit image was read as fewer than 16 bits, else None."""
+        if self.bit_depth is None or self.bit_depth == 16:
+            return None
+        how = "inferred" if self.inferred else "as set by --bit-depth/SCAFE_BIT_DEPTH"
+        text = (f"16-bit image with maximum {self.maximum} (of 65535) read as {self.bit_depth}-bit data "
+                f"({how}): 0..{2 ** self.bit_depth - 1} -> 0..255")
+        if self.inferred:
+            text += "; pass --bit-depth 16 if it really is a dark full-range 16-bit image"
+            if self.maximum < 1024:
+                text += ", or --bit-depth 10 (or 8) if that is the sensor's depth"
+        return text
+
+
+def bit_depth_setting() -> int | None:
+    """``SCAFE_BIT_DEPTH``: an integer 8..16, or None for ``auto`` (unset, empty or 'auto')."""
+    text = os.environ.get(BIT_DEPTH_ENV, "").strip().lower()
+    if text in ("", "auto"):
+        return None
+    if text.isdigit() and 8 <= int(text) <= 16:
+        return int(text)
+    raise ConfigError(f"{BIT_DEPTH_ENV}={text!r} (--bit-depth) must be 'auto' or a number of bits from 8 to 16, "
+                      "e.g. 12 for a 12-bit sensor's images stored as 16-bit TIFF.")
 
 
 def max_pixels() -> int:
@@ -95,12 +142,55 @@ def _open_pillow(path: Path) -> Image.Image:
     return opened
 
 
+def _tiff_max_sample(path: Path) -> int | None:
+    """The TIFF ``MaxSampleValue`` tag when a writer set it below 65535 (e.g. 4095), else None."""
+    import tifffile
+
+    with tifffile.TiffFile(path) as tif:
+        page: Any = tif.pages.first if hasattr(tif.pages, "first") else tif.pages[0]
+        tag = page.tags.get("MaxSampleValue")
+        if tag is None:
+            return None
+        value = tag.value
+        top = int(max(value) if isinstance(value, tuple | list) else value)
+    return top if 0 < top < 65535 else None
+
+
+def _png_bit_depth(path: Path) -> int | None:
+    """The bit depth of a PNG file's IHDR (None when not a PNG)."""
+    with open(path, "rb") as handle:
+        head = handle.read(26)
+    if len(head) < 26 or head[:8] != b"\x89PNG\r\n\x1a\n" or head[12:16] != b"IHDR":
+        return None
+    return int(head[24])
+
+
+def _decode_png16(path: Path) -> np.ndarray | None:
+    """A 16-bit PNG as uint16 RGB(A) or gray through OpenCV (Pillow keeps only the high byte of
+    16-bit colour PNGs: a 12-bit image would come out 16x too dark); None if OpenCV cannot."""
+    import cv2
+
+    with Image.open(path) as opened:  # header only: the pixel limit before OpenCV allocates
+        check_pixels(opened.size[0], opened.size[1], path)
+    arr = cv2.imread(os.fspath(path), cv2.IMREAD_UNCHANGED)
+    if not isinstance(arr, np.ndarray) or arr.dtype != np.uint16:
+        return None
+    if arr.ndim == 3 and arr.shape[-1] == 3:
+        arr = cv2.cvtColor(arr, cv2.COLOR_BGR2RGB)
+    elif arr.ndim == 3 and arr.shape[-1] == 4:
+        arr = cv2.cvtColor(arr, cv2.COLOR_BGRA2RGBA)
+    return np.ascontiguousarray(arr)
+
+
 def _decode(path: Path) -> np.ndarray:
     """Raw pixel array of ``path`` (any dtype, 2-D or 3-D); ``DataError`` if unreadable."""
     if not path.is_file():
         raise DataError(f"file not found: {path}")
     try:
-        if path.suffix.lower() in DICOM_SUFFIXES:
+        arr16 = _decode_png16(path) if path.suffix.lower() in PNG_SUFFIXES and _png_bit_depth(path) == 16 else None
+        if arr16 is not None:
+            arr = arr16
+        elif path.suffix.lower() in DICOM_SUFFIXES:
             arr = _decode_dicom(path)
         elif path.suffix.lower() in TIFF_SUFFIXES:
             import tifffile
@@ -160,13 +250,37 @@ def _decode_dicom(path: Path) -> np.ndarray:
     return arr
 
 
-def _to_uint8(arr: np.ndarray, path: Path) -> np.ndarray:
+def _scale_uint16(arr: np.ndarray, path: Path, bit_depth: int | None) -> tuple[np.ndarray, ImageInfo]:
+    """16-bit data -> uint8 from its bit depth (see the module docstring); never clipped silently."""
+    top = int(arr.max(initial=0))
+    inferred = bit_depth is None
+    if bit_depth is None:
+        tagged = _tiff_max_sample(path) if path.suffix.lower() in TIFF_SUFFIXES else None
+        if tagged is not None and top <= tagged:
+            bit_depth = max(8, tagged.bit_length())
+        else:
+            bit_depth = 12 if top < AUTO_12_BIT_BELOW else 16
+    full = 2**bit_depth - 1
+    if top > full:
+        needed = max(bit_depth + 1, top.bit_length())
+        raise DataError(f"image {path} holds values up to {top}, above the {bit_depth}-bit range 0..{full} set by "
+                        f"--bit-depth/{BIT_DEPTH_ENV}; pass --bit-depth {needed} (or auto).")
+    scaled = np.round(arr * (255.0 / full)).astype(np.uint8)
+    return scaled, ImageInfo("uint16", top, bit_depth, inferred)
+
+
+def _to_uint8(arr: np.ndarray, path: Path, bit_depth: int | None = None) -> tuple[np.ndarray, ImageInfo]:
+    info = ImageInfo(str(arr.dtype), int(arr.max(initial=0)) if np.issubdtype(arr.dtype, np.integer) else 0)
     if arr.dtype == np.uint8:
-        return arr
+        return arr, info
     if arr.dtype == bool:
-        return arr.astype(np.uint8) * 255
+        return arr.astype(np.uint8) * 255, info
     if arr.dtype == np.uint16:
-        return np.round(arr / 257.0).astype(np.uint8)
+        return _scale_uint16(arr, path, bit_depth)
+    return _to_uint8_other(arr, path), info
+
+
+def _to_uint8_other(arr: np.ndarray, path: Path) -> np.ndarray:
     if arr.dtype in (np.uint32, np.int32):
         return np.round(np.clip(arr, 0, None) / 16843009.0).astype(np.uint8)
     if np.issubdtype(arr.dtype, np.floating):
@@ -180,15 +294,25 @@ def _to_uint8(arr: np.ndarray, path: Path) -> np.ndarray:
 
 def read_image(path: str | os.PathLike[str]) -> np.ndarray:
     """Read an image as ``(H, W, 3) uint8`` RGB (see the module docstring for conversions)."""
+    return decode_image(path)[0]
+
+
+def decode_image(path: str | os.PathLike[str], bit_depth: int | None | str = "setting") -> tuple[np.ndarray, ImageInfo]:
+    """:func:`read_image` and how the pixels were converted (:class:`ImageInfo`).
+
+    ``bit_depth``: the depth of 16-bit data (8..16), None for auto, or ``"setting"`` (default):
+    ``SCAFE_BIT_DEPTH``.
+    """
     path = Path(path)
-    arr = _to_uint8(_decode(path), path)
+    depth = bit_depth_setting() if bit_depth == "setting" else bit_depth
+    arr, info = _to_uint8(_decode(path), path, depth if isinstance(depth, int) else None)
     if arr.ndim == 2:
         arr = np.repeat(arr[..., None], 3, axis=2)
     elif arr.shape[-1] in (1, 2):  # gray or gray + alpha
         arr = np.repeat(arr[..., :1], 3, axis=2)
     else:
         arr = arr[..., :3]
-    return np.ascontiguousarray(arr)
+    return np.ascontiguousarray(arr), info
 
 
 def read_mask(path: str | os.PathLike[str]) -> np.ndarray:

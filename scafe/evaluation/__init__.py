@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from scafe.evaluation.describe import describe_data, name_missing_columns
 from scafe.evaluation.inputs import LoadedSet, load_case_set
 from scafe.evaluation.methods import NO_ENDPOINT, build_groups, method_names
 from scafe.evaluation.metrics import METRICS, binary_metrics, bootstrap_summary
@@ -25,7 +26,7 @@ from scafe.evaluation.protocol import (
 )
 
 __all__ = [
-    "METRICS", "EvaluationResult", "EvaluationRun", "binary_metrics", "bootstrap_summary", "evaluate",
+    "METRICS", "EvaluationResult", "EvaluationRun", "binary_metrics", "bootstrap_summary", "describe_data", "evaluate",
     "method_names", "run_learning_curves", "stratified_subset",
 ]
 
@@ -43,6 +44,23 @@ class EvaluationRun:
     dataset: dict[str, Any] = field(default_factory=dict)
 
     provenance: dict[str, Any] = field(default_factory=dict)
+    subgroups: list[str] = field(default_factory=list)  # declared grouping columns (besides skin tone)
+    library: Any = None  # the feature library used (None = the project's), for the report's glossary
+
+    @property
+    def goal_size(self) -> int:
+        """The training size goals, calibration and subgroups are reported at: 50, else the largest."""
+        return 50 if 50 in self.result.sizes or not self.result.sizes else max(self.result.sizes)
+
+    def clinical(self, n_train: int | None = None) -> dict[str, Any]:
+        """Calibration, operating points and subgroups (:mod:`scafe.evaluation.clinical`), cached."""
+        from scafe.evaluation.clinical import clinical_summary
+
+        n = self.goal_size if n_train is None else n_train
+        cache = self.result.extras.setdefault("_clinical", {})
+        if n not in cache:
+            cache[n] = clinical_summary(self, n, declared=self.subgroups)
+        return cache[n]
 
     @property
     def metrics(self) -> dict[str, Any]:
@@ -50,9 +68,10 @@ class EvaluationRun:
         from scafe.evaluation.goals import check_goals
 
         doc = self.result.to_metrics_json(library_version=self.library_version, dataset=self.dataset)
-        n_goal = 50 if 50 in self.result.sizes or not self.result.sizes else max(self.result.sizes)
+        n_goal = self.goal_size
         doc["goals"] = [{"goal": g.goal, "n_train": n_goal, "ours": g.ours, "target": g.target,
                          "margin": g.margin, "passed": g.passed} for g in check_goals(doc, n_goal)]
+        doc["clinical"] = self.clinical(n_goal)
         doc["provenance"] = self.provenance
         return doc
 
@@ -79,6 +98,7 @@ def evaluate(
     progress: ProgressFactory | None = None,
     dataset_info: dict[str, Any] | None = None,
     folds: int = 5,
+    subgroups: list[str] | None = None,
 ) -> EvaluationRun:
     """Run the learning-curve evaluation.
 
@@ -95,12 +115,19 @@ def evaluate(
     progress : ``progress(description, total) -> advance`` factory (CLI progress bars).
     test=None : cross-validation on ``train`` alone (:mod:`scafe.evaluation.cv`: ``folds`` folds grouped
         by ``patient_id``, or its ``split`` column; leakage refused).
+    subgroups : manifest columns to report performance by (besides skin tone and ``group_*`` columns,
+        which are always used; :mod:`scafe.evaluation.subgroups`).
     """
     sizes = sizes or [20, 50, 100, 200]
+    scored = test if test is not None else train
+    if subgroups and hasattr(scored, "frame"):  # fail before hours of work, not after
+        import types
+
+        _check_subgroups(subgroups, types.SimpleNamespace(dataset=scored))
     if test is None:
         return _evaluate_cv(train, sizes=sizes, repeats=repeats, methods=methods, library=library,
                             seed=seed, progress=progress, dataset_info=dataset_info, folds=folds,
-                            llm_unavailable=llm_unavailable)
+                            llm_unavailable=llm_unavailable, subgroups=subgroups)
     wanted = set(methods or method_names())
     need_lib = "library+xgboost" in wanted
     need_rad = any(m.startswith("radiomics+") for m in wanted)
@@ -136,7 +163,7 @@ def evaluate(
         if held.features is not None and held.features.meta.get("library_version") != version:
             result.skipped.append({"method": "*", "reason": "train and test were extracted with different "
                                                             "library versions; re-extract both"})
-    _name_missing_columns(result.skipped, pool)
+    name_missing_columns(result.skipped, {"training": pool, "test": held})
     backend = pool.radiomics_backend
     result.extras["radiomics_backend"] = backend
     info = {
@@ -151,36 +178,17 @@ def evaluate(
         "seed": seed,
         "timings": timings,
         "protocol": "fixed held-out test set",
-        **describe_data(pool),
+        **describe_data(pool, held),
         **(dataset_info or {}),
     }
     return EvaluationRun(result=result, pool=pool, test=held, library_version=version, dataset=info,
-                         provenance=_provenance(library, version, pool=pool.dataset, test=held.dataset))
-
-
-def describe_data(loaded: LoadedSet) -> dict[str, Any]:
-    """What the data are, for metrics.json and the report (a user dataset is not a phantom set)."""
-    manifest = getattr(loaded.dataset, "manifest", None)
-    phantoms = loaded.cases.latent is not None and loaded.cases.latent.shape[1] > 0
-    kind = ("synthetic phantoms with known ground truth (latent_* columns)" if phantoms
-            else "user dataset: labelled images, no ground truth beyond the labels")
-    return {"data_kind": kind, "synthetic": bool(phantoms), "manifest": str(manifest) if manifest else None}
-
-
-def _name_missing_columns(skipped: list[dict[str, str]], loaded: LoadedSet) -> None:
-    """Oracle/nuisance skip reasons name the manifest and the columns it lacks."""
-    manifest = getattr(loaded.dataset, "manifest", None) or getattr(loaded.dataset, "root", "?")
-    prefixes = {"oracle": "latent_", "nuisance-only": "nuisance_"}
-    for entry in skipped:
-        prefix = prefixes.get(entry["method"])
-        if prefix:
-            entry["reason"] = (f"{manifest} has no {prefix}* columns (the phantoms' ground truth); this method "
-                               "needs them, so it runs on phantom sets only")
+                         provenance=_provenance(library, version, pool=pool.dataset, test=held.dataset),
+                         subgroups=_check_subgroups(subgroups, held), library=library)
 
 
 def _evaluate_cv(train: Any, *, sizes: list[int], repeats: int, methods: list[str] | None, library: Any,
                  seed: int, progress: ProgressFactory | None, dataset_info: dict[str, Any] | None,
-                 folds: int, llm_unavailable: str) -> EvaluationRun:
+                 folds: int, llm_unavailable: str, subgroups: list[str] | None = None) -> EvaluationRun:
     """Cross-validation on one dataset (see :mod:`scafe.evaluation.cv`)."""
     import time
     import types
@@ -212,7 +220,7 @@ def _evaluate_cv(train: Any, *, sizes: list[int], repeats: int, methods: list[st
     clock = time.perf_counter()
     result = run_cross_validation(pool.cases, splits, build, sizes=sizes, repeats=repeats, seed=seed,
                                   on_step=(lambda _d: advance()) if advance else None)
-    _name_missing_columns(result.skipped, pool)
+    name_missing_columns(result.skipped, {"dataset": pool})
     result.extras["radiomics_backend"] = pool.radiomics_backend
     scored = np.unique(np.concatenate([s.test for s in splits]))
     from scafe.evaluation.cv import subset
@@ -232,7 +240,21 @@ def _evaluate_cv(train: Any, *, sizes: list[int], repeats: int, methods: list[st
         **protocol, **describe_data(pool), **(dataset_info or {}),
     }
     return EvaluationRun(result=result, pool=pool, test=test, library_version=version, dataset=info,
-                         provenance=_provenance(library, version, data=train))
+                         provenance=_provenance(library, version, data=train), subgroups=_check_subgroups(subgroups, pool),
+                         library=library)
+
+
+def _check_subgroups(columns: list[str] | None, loaded: Any) -> list[str]:
+    """The declared subgroup columns, each checked to exist in the scored set's manifest."""
+    from scafe.errors import DataError
+    from scafe.evaluation.describe import columns_of, manifest_of
+
+    have = columns_of(loaded) | {"patient_id", "split"}
+    for column in columns or []:
+        if column not in have:
+            raise DataError(f"subgroup column {column!r} is not in {manifest_of(loaded)}; its columns are "
+                            f"{', '.join(sorted(have))}. Add the column or drop --subgroup {column}.")
+    return list(columns or [])
 
 
 def labels_of_cases(dataset: Any) -> Any:

@@ -199,7 +199,8 @@ def extract(data: Any, *, library: Any = None, workers: int = 1, dask: str | Non
     skip_bad
         Passed to ``load_dataset``: drop bad manifest rows (reported in ``Dataset.bad``).
     progress
-        Show a rich progress bar on stderr.
+        Show progress on stderr as ``SCAFE_PROGRESS`` says: a live bar on a terminal, else a
+        line when extraction starts, every 10 s and when it ends (``scafe.progress``).
     """
     if not hasattr(data, "cases"):
         from scafe.data.dataset import load_dataset
@@ -213,16 +214,11 @@ def extract(data: Any, *, library: Any = None, workers: int = 1, dask: str | Non
         return extract_items(items, specs, library_version=version, workers=workers, dask=dask,
                              cache=cache, limits=limits)
     from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-    )
 
-    with Progress(TextColumn("[bold]extracting"), BarColumn(), MofNCompleteColumn(),
-                  TimeRemainingColumn(), console=Console(stderr=True)) as bar:
-        task = bar.add_task("extract", total=len(items))
+    from scafe.progress import progress_bar
+
+    # a live bar on a terminal, plain lines in logs and pipes (SCAFE_PROGRESS), never silence
+    with progress_bar(Console(stderr=True)) as bar:
+        task = bar.add_task(f"extracting ({len(specs)} extractors, sandboxed)", total=len(items))
         return extract_items(items, specs, library_version=version, workers=workers, dask=dask,
                              cache=cache, limits=limits, on_image=lambda k: bar.advance(task, k))

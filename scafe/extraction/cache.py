@@ -68,13 +68,23 @@ def _mac(key: bytes, input_key: str, sha: str, outcome: str, features: str | Non
 
 
 def file_pair_key(image_path: str | Path, mask_path: str | Path) -> str:
-    """sha256 over the image file bytes then the mask file bytes (streamed, 1 MiB blocks)."""
+    """sha256 over the image file bytes then the mask file bytes (streamed, 1 MiB blocks).
+
+    An explicit ``SCAFE_BIT_DEPTH`` (``--bit-depth``) changes how 16-bit files become pixels, so
+    it is part of the key; the default ``auto`` is a pure function of the bytes and adds nothing
+    (keys of earlier caches stay valid).
+    """
+    from scafe.data.images import bit_depth_setting
+
     digest = hashlib.sha256()
     for path in (image_path, mask_path):
         digest.update(b"\x00file\x00")
         with open(path, "rb") as handle:
             while block := handle.read(1 << 20):
                 digest.update(block)
+    depth = bit_depth_setting()
+    if depth is not None:
+        digest.update(f"\x00bit_depth={depth}".encode())
     return digest.hexdigest()
 
 

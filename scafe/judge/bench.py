@@ -10,9 +10,13 @@ grey-zone masks (0.70 <= Dice < 0.85) are left out. Per-case randomness comes fr
 Methods (all scored on the test split only):
 
 * ``rules`` - :class:`scafe.judge.rules.RuleReasoner`, thresholds from the target YAML;
-* ``descriptors+xgboost`` - gradient-boosted trees on the descriptors, trained on the train split;
+* ``descriptors+xgboost`` - gradient-boosted trees on the descriptors, trained on the train split,
+  its decision threshold chosen by 5-fold cross-validation grouped by phantom on the train split
+  (:mod:`scafe.judge.learned_qc`);
 * any extra method passed in by the caller (the CLI passes ``llm`` when an endpoint is given;
-  this module never imports ``agents``).
+  this module never imports ``agents``);
+* ``ensemble`` (with ``ensemble_of``) - the learned QC where it is sure, the named extra method
+  (the LLM chain) where ``|P(unacceptable) - threshold| < ensemble_band``.
 
 Metrics: accuracy (with a 95 % interval from a bootstrap over test phantoms), balanced accuracy
 and AUC with *unacceptable* as the positive class; an
@@ -23,15 +27,17 @@ of acceptable masks passed.
 
 from __future__ import annotations
 
+import functools
 import math
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from scafe.judge.descriptors import DESCRIPTOR_NAMES, compute_descriptors
+from scafe.judge.descriptors import compute_descriptors
+from scafe.judge.learned_qc import CALIBRATION_FOLDS, ENSEMBLE_BAND, LearnedQC, qc_verdict, unsure
 from scafe.judge.perturb import MODES, failure_masks
 
 CASE_SEED_SALT = 0x7A6E
@@ -152,58 +158,6 @@ def build_benchmark(
     return Benchmark(seed, size, images, truths, ids, cases, left_out, counts, contrast)
 
 
-def descriptor_matrix(cases: Iterable[BenchCase]) -> np.ndarray:
-    """Cases x descriptors float matrix in :data:`DESCRIPTOR_NAMES` order (NaN kept)."""
-    return np.array([[c.descriptors[k] for k in DESCRIPTOR_NAMES] for c in cases], dtype=np.float64)
-
-
-class LearnedQC:
-    """``descriptors+xgboost``: gradient-boosted trees on the trusted descriptors.
-
-    Trees split on raw descriptor values, so no scaling is needed and NaN (undefined
-    descriptors, e.g. the ring of an empty mask) is routed by XGBoost's learned default.
-    """
-
-    def __init__(self, *, n_estimators: int = 300, max_depth: int = 4, learning_rate: float = 0.08, seed: int = 0):
-        self.n_estimators = n_estimators
-        self.max_depth = max_depth
-        self.learning_rate = learning_rate
-        self.seed = seed
-
-    def fit(self, cases: list[BenchCase]) -> LearnedQC:
-        """Train on labelled cases; returns ``self``."""
-        from xgboost import XGBClassifier
-
-        y = np.array([c.label == "unacceptable" for c in cases], dtype=int)
-        self.model_ = XGBClassifier(
-            n_estimators=self.n_estimators,
-            max_depth=self.max_depth,
-            learning_rate=self.learning_rate,
-            subsample=0.9,
-            colsample_bytree=0.9,
-            random_state=self.seed,
-            n_jobs=1,  # deterministic and polite on shared cores
-            eval_metric="logloss",
-        )
-        self.model_.fit(descriptor_matrix(cases), y)
-        return self
-
-    def predict_proba(self, descriptors: list[dict[str, float]]) -> np.ndarray:
-        """P(unacceptable) for each descriptor dict."""
-        if not hasattr(self, "model_"):
-            from scafe.errors import ModelError
-
-            raise ModelError("LearnedQC is not fitted; call fit(train_cases) first.")
-        x = np.array([[d[k] for k in DESCRIPTOR_NAMES] for d in descriptors], dtype=np.float64)
-        return self.model_.predict_proba(x)[:, 1]
-
-    def judge(self, descriptors: dict[str, float]) -> Verdict:
-        """A verdict dict in the judge's output shape."""
-        p = float(self.predict_proba([descriptors])[0])
-        verdict = "unacceptable" if p >= 0.5 else "acceptable"
-        return {"verdict": verdict, "confidence": max(p, 1 - p), "failure_modes": [], "p_unacceptable": p}
-
-
 def p_unacceptable(verdict: Verdict) -> float:
     """Score for AUC: ``P(unacceptable)`` from a verdict dict (0.5 for ``uncertain``)."""
     if "p_unacceptable" in verdict:
@@ -291,6 +245,10 @@ def run_benchmark(
     extra_limit: int | None = None,
     extra_sample: int | None = None,
     progress: Callable[[str, int, int], None] | None = None,
+    concurrency: int = 1,
+    ensemble_of: str | None = None,
+    ensemble_band: float = ENSEMBLE_BAND,
+    ensemble_alone: bool | None = None,
 ) -> dict[str, Any]:
     """Score ``rules``, ``descriptors+xgboost`` and any ``extra_methods`` on the test split.
 
@@ -310,7 +268,18 @@ def run_benchmark(
         (:func:`scafe.judge.sample.stratified_sample`, seeded by the benchmark seed); every method is
         then also scored on that same sample (``results["sample"]``). Takes precedence over ``extra_limit``.
     progress : callable, optional
-        ``progress(method, done, total)``.
+        ``progress(method, done, total)`` after every judged case.
+    concurrency : int
+        Cases judged in parallel by each extra method (threads; results keep the case order, so
+        they do not depend on it).
+    ensemble_of : str, optional
+        Name of an extra method (the LLM chain) to combine with the learned QC as ``ensemble``:
+        the learned QC's verdict where it is sure, the extra method's where
+        ``|P(unacceptable) - threshold| < ensemble_band`` (an ``uncertain`` reply falls back to the
+        learned QC). Scored on the same cases as the extra methods; a case the extra method
+        already judged is not asked again.
+    ensemble_alone : bool, optional
+        ``False``: do not score ``ensemble_of`` on its own, so it is asked only for the unsure cases.
 
     Returns
     -------
@@ -335,12 +304,13 @@ def run_benchmark(
 
     qc = LearnedQC(seed=bench.seed).fit(bench.split("train"))
     probs = qc.predict_proba([c.descriptors for c in test])
-    qc_verdicts = [
-        {"verdict": "unacceptable" if p >= 0.5 else "acceptable", "confidence": float(max(p, 1 - p)), "p_unacceptable": float(p)}
-        for p in probs
-    ]
+    qc_verdicts = [qc_verdict(float(p), qc.threshold) for p in probs]
     predictions["descriptors+xgboost"] = qc_verdicts
     methods["descriptors+xgboost"] = score(test, qc_verdicts)
+    calibration = {"threshold": qc.threshold, "folds": CALIBRATION_FOLDS,
+                   "train_oof_accuracy": getattr(qc, "oof_accuracy_", None),
+                   "train_oof_accuracy_at_0.5": getattr(qc, "oof_accuracy_at_half_", None),
+                   "test_accuracy_at_0.5": float(np.mean([(p >= 0.5) == (c.label == "unacceptable") for p, c in zip(probs, test, strict=True)]))}
 
     if extra_sample:
         chosen = stratified_sample(test, extra_sample, seed=bench.seed)
@@ -349,17 +319,39 @@ def run_benchmark(
     else:
         chosen = list(range(len(test)))
     positions: dict[str, list[int]] = {name: list(range(len(test))) for name in predictions}
+    cache: dict[tuple[str, int], Verdict] = {}  # (method, test index) -> verdict: the ensemble reuses them
+
+    def judged(name: str, fn: JudgeFn, k: int) -> Verdict:
+        if (name, k) not in cache:
+            image, mask = bench.image_and_mask(test[k])
+            cache[(name, k)] = fn(image, mask, test[k].descriptors)
+        return cache[(name, k)]
+
+    plans: list[tuple[str, Callable[[int], Verdict]]] = []
     for name, fn in (extra_methods or {}).items():
-        subset = [test[k] for k in chosen]
+        if name != ensemble_of or ensemble_alone is not False:
+            plans.append((name, functools.partial(judged, name, fn)))
+    ensemble_info: dict[str, Any] = {}
+    if ensemble_of is not None and extra_methods and ensemble_of in extra_methods:
+        llm_fn = extra_methods[ensemble_of]
+        asked = [k for k in chosen if unsure(float(probs[k]), qc.threshold, ensemble_band)]
+        ensemble_info = {"of": ensemble_of, "band": ensemble_band, "threshold": qc.threshold,
+                         "rule": f"LLM when |P(unacceptable) - {qc.threshold:g}| < {ensemble_band:g}, else the learned QC",
+                         "n": len(chosen), "n_llm": len(asked), "llm_share": len(asked) / max(len(chosen), 1)}
+
+        def ensemble(k: int) -> Verdict:
+            if not unsure(float(probs[k]), qc.threshold, ensemble_band):
+                return {**qc_verdicts[k], "source": "learned_qc"}
+            said = judged(ensemble_of, llm_fn, k)
+            if said.get("verdict") not in ("acceptable", "unacceptable"):  # LLM uncertain: keep the QC's verdict
+                return {**qc_verdicts[k], "source": "learned_qc_after_llm_uncertain"}
+            return {**said, "source": "llm"}
+
+        plans.append(("ensemble", ensemble))
+    for name, plan in plans:
         positions[name] = list(chosen)
-        verdicts = []
-        for k, case in enumerate(subset):
-            image, mask = bench.image_and_mask(case)
-            verdicts.append(fn(image, mask, case.descriptors))
-            if progress is not None:
-                progress(name, k + 1, len(subset))
-        predictions[name] = verdicts
-        methods[name] = score(subset, verdicts)
+        predictions[name] = _run_cases(plan, chosen, concurrency, functools.partial(progress, name) if progress else None)
+        methods[name] = score([test[k] for k in chosen], predictions[name])
 
     for name, verdicts in predictions.items():
         methods[name]["by_lesion_contrast"] = by_contrast(bench, [test[k] for k in positions[name]], verdicts)
@@ -379,4 +371,29 @@ def run_benchmark(
         "judge_overhead_ms_mean": float(desc_times.mean() * 1e3 + rule_seconds * 1e3),
         "image_size": bench.size,
     }
-    return {"methods": methods, "timing": timing, "predictions": predictions, "positions": positions, "sample": sample}
+    return {"methods": methods, "timing": timing, "predictions": predictions, "positions": positions, "sample": sample,
+            "calibration": calibration, "ensemble": ensemble_info}
+
+
+def _run_cases(
+    plan: Callable[[int], Verdict], chosen: list[int], concurrency: int, progress: Callable[[int, int], None] | None
+) -> list[Verdict]:
+    """``plan(k)`` for every chosen index, ``concurrency`` at a time; verdicts in ``chosen`` order."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    done, lock = 0, threading.Lock()
+
+    def one(k: int) -> Verdict:
+        nonlocal done
+        verdict = plan(k)
+        with lock:
+            done += 1
+            if progress is not None:
+                progress(done, len(chosen))
+        return verdict
+
+    if concurrency <= 1:
+        return [one(k) for k in chosen]
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        return list(pool.map(one, chosen))

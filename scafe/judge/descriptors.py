@@ -49,6 +49,14 @@ ring_delta_e, ring_fisher_ratio, ring_delta_l, ring_delta_a, ring_delta_b
     Inside vs a ring ``0 < d <= max(3, 0.25 r_eq)`` px outside the mask: CIE76 ``Delta E`` of the
     means, the Fisher ratio ``dmu^T (S_in + S_ring + 1e-3 I)^-1 dmu`` (3x3 Lab covariances) and the
     signed channel differences inside minus ring (scar: redder, ``delta_a > 0``; mole: darker).
+window_separability
+    Otsu's separability ``eta = between-class / total variance`` (0..1) of the colour projection in
+    the self-consistency window: how clearly the image itself shows two colours there (low on
+    faint scars, where no image-based judge can place a boundary to a pixel).
+edge_offset_px, edge_offset_abs_px, edge_offset_rel, edge_agreement
+    Distance from the boundary to the colour edge along the boundary normals
+    (:mod:`scafe.judge.edge_offset`): signed median (px, > 0 = edge outside the mask), mean
+    absolute (px and relative to ``lesion_width_px``) and the share of the contour on the edge.
 band_delta_e
     ``Delta E`` between thin bands 3 px inside and 3 px outside the boundary: large when the
     boundary sits exactly on a colour step, small when it is shifted, eroded or dilated.
@@ -62,6 +70,7 @@ import cv2
 import numpy as np
 
 from scafe.errors import DataError
+from scafe.judge.edge_offset import EDGE_OFFSET_NAMES, edge_offsets
 
 DESCRIPTOR_NAMES: tuple[str, ...] = (
     "area_fraction",
@@ -85,12 +94,14 @@ DESCRIPTOR_NAMES: tuple[str, ...] = (
     "ring_delta_b",
     "band_delta_e",
     "self_consistency_dice",
+    "window_separability",
     "lesion_width_px",
     "closing_gain",
     "opening_loss",
     "closing_gain_wide",
     "opening_loss_wide",
     "n_components_closed",
+    *EDGE_OFFSET_NAMES,
 )
 
 EDGE_TOLERANCE_PX = 2.0  # boundary F1 tolerance; 2 px absorbs blur and the mask's own rasterisation
@@ -352,7 +363,9 @@ def compute_descriptors(image: np.ndarray, mask: np.ndarray) -> dict[str, float]
         outer_band = (dist_out > 0) & (dist_out <= BAND_PX)
         if inner.any() and outer_band.any():
             out["band_delta_e"] = float(np.linalg.norm(lab[inner].mean(axis=0) - lab[outer_band].mean(axis=0)))
-        out["self_consistency_dice"] = _self_consistency(smooth, mask, dist_out <= window_px, fisher_direction)
+        out["self_consistency_dice"], out["window_separability"] = _self_consistency(
+            smooth, mask, dist_out <= window_px, fisher_direction)
+        out.update(edge_offsets(smooth, mask, dist_in, dist_out, diff, max(width, 1.0)))
     return out
 
 
@@ -376,19 +389,29 @@ def _morphology(dist_in: np.ndarray, dist_out: np.ndarray, area: int, width: flo
     return out
 
 
-def _self_consistency(smooth_lab: np.ndarray, mask: np.ndarray, window: np.ndarray, direction: np.ndarray) -> float:
-    """Dice between the mask and an Otsu re-segmentation of its neighbourhood (module docstring)."""
+def _self_consistency(
+    smooth_lab: np.ndarray, mask: np.ndarray, window: np.ndarray, direction: np.ndarray
+) -> tuple[float, float]:
+    """Dice between the mask and an Otsu re-segmentation of its neighbourhood (module docstring),
+    and the Otsu separability of that neighbourhood (between-class over total variance)."""
     projected = smooth_lab @ direction.astype(np.float32)
     values = projected[window]
     lo, hi = float(values.min()), float(values.max())
     if hi - lo <= 1e-6:
-        return 0.0
+        return 0.0, 0.0
     # Otsu on 8-bit quantised projections; window-only pixels enter the histogram.
     scaled = np.clip((projected - lo) * (255.0 / (hi - lo)), 0, 255).astype(np.uint8)
     threshold, _ = cv2.threshold(scaled[window].reshape(-1, 1), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     auto = (scaled > threshold) & window
+    above = scaled[window] > threshold
+    share = float(np.mean(above))
+    total_var = float(np.var(values))
+    separability = 0.0
+    if 0.0 < share < 1.0 and total_var > 0:
+        gap = float(values[above].mean() - values[~above].mean())
+        separability = share * (1.0 - share) * gap * gap / total_var
     _, labels = cv2.connectedComponents(auto.astype(np.uint8), connectivity=8)
     touching = np.unique(labels[mask & auto])
     auto = np.isin(labels, touching[touching > 0])
     total = int(np.count_nonzero(auto)) + int(np.count_nonzero(mask))
-    return 2.0 * int(np.count_nonzero(auto & mask)) / total if total else 0.0
+    return (2.0 * int(np.count_nonzero(auto & mask)) / total if total else 0.0), separability

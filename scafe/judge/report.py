@@ -46,6 +46,10 @@ def metrics_document(bench: Benchmark, results: dict[str, Any], skipped: dict[st
             {"n": len(results["sample"]["indices"])} if results.get("sample") else {}),
         "timing": results["timing"],
         "skipped": skipped or {},
+        "calibration": results.get("calibration", {}),
+        "ensemble": results.get("ensemble", {}),
+        "protocol": ("rule thresholds, reference ranges, the learned QC and its threshold (5-fold cross-validation "
+                     "grouped by phantom) are all fitted on the train phantoms; the test phantoms are only scored"),
     }
 
 

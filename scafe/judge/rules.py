@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -283,6 +284,8 @@ def fit_thresholds(
     *,
     passes: int = 3,
     grid: int = 101,
+    silent_on: Sequence[dict[str, float]] = (),
+    silent_margin: float = 0.5,
 ) -> dict[str, float]:
     """Suggest rule thresholds that maximise accuracy on labelled (train-split) masks.
 
@@ -292,6 +295,10 @@ def fit_thresholds(
     times. This is how the committed thresholds of ``scar.yaml`` were chosen, on the train
     split only; ``benchmarks/judge.py`` prints fresh suggestions next to the file's values.
     The rules, their directions and severities stay the clinician's; only numbers are fitted.
+
+    ``silent_on``: descriptors of masks no rule may fire on (the ground-truth masks of the train
+    phantoms): each rule's candidates are limited to thresholds at least ``silent_margin * scale``
+    beyond the most extreme of those values, so a perfect mask never trips a rule.
     """
     if len(descriptors) != len(unacceptable) or not descriptors:
         raise UsageError(f"fit_thresholds needs as many labels as descriptor dicts (got {len(descriptors)} and {len(unacceptable)}).")
@@ -316,19 +323,64 @@ def fit_thresholds(
             verdict |= np.sum([fires(r, thresholds[r.id]) for r in major], axis=0) >= need
         return float(np.mean(verdict == y))
 
+    bounds = {r.id: _silent_bound(r, silent_on, silent_margin) for r in target.rules}
+    for rule in target.rules:  # start from an admissible value
+        thresholds[rule.id] = _admissible(rule, thresholds[rule.id], bounds[rule.id])
     for _ in range(passes):
         for rule in target.rules:
             finite_values = values[rule.id][np.isfinite(values[rule.id])]
             if finite_values.size == 0:
                 continue
             best_acc, best_t = -1.0, thresholds[rule.id]
-            for candidate in np.unique(np.quantile(finite_values, np.linspace(0, 1, grid))):
+            candidates = np.unique(np.quantile(finite_values, np.linspace(0, 1, grid)))
+            candidates = np.unique([_admissible(rule, float(c), bounds[rule.id]) for c in candidates])
+            for candidate in candidates:
                 thresholds[rule.id] = float(candidate)
                 acc = accuracy()
                 if acc > best_acc + 1e-12:
                     best_acc, best_t = acc, float(candidate)
             thresholds[rule.id] = best_t
     return thresholds
+
+
+def _silent_bound(rule: Rule, silent_on: Sequence[dict[str, float]], margin: float) -> float | None:
+    """The least extreme threshold at which ``rule`` fires on none of ``silent_on`` (None: no constraint)."""
+    values = np.array([d.get(rule.descriptor, math.nan) for d in silent_on], dtype=float)
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        return None
+    return float(values.max() + margin * rule.scale) if rule.op == ">" else float(values.min() - margin * rule.scale)
+
+
+def _admissible(rule: Rule, threshold: float, bound: float | None) -> float:
+    if bound is None:
+        return threshold
+    return max(threshold, bound) if rule.op == ">" else min(threshold, bound)
+
+
+def rule_statistics(
+    target: SegmentationTarget, descriptors: Sequence[dict[str, float]], unacceptable: Sequence[bool]
+) -> dict[str, dict[str, Any]]:
+    """Per rule on labelled masks: how often it fires and its precision (share of fired masks that
+    are unacceptable; None when it never fires), and the accuracy lost when it is removed."""
+    y = np.asarray(unacceptable, dtype=bool)
+
+    def accuracy(rules: list[Rule]) -> float:
+        reasoner = RuleReasoner(target.model_copy(update={"rules": rules}))
+        said = np.array([reasoner.judge(d)["verdict"] == "unacceptable" for d in descriptors])
+        return float(np.mean(said == y))
+
+    full = accuracy(list(target.rules))
+    stats: dict[str, dict[str, Any]] = {}
+    for rule in target.rules:
+        fired = np.array([evaluate_rule(rule, d.get(rule.descriptor, math.nan))["fired"] for d in descriptors])
+        stats[rule.id] = {
+            "threshold": rule.threshold,
+            "fires": int(fired.sum()),
+            "precision": round(float(y[fired].mean()), 4) if fired.any() else None,
+            "accuracy_gain": round(full - accuracy([r for r in target.rules if r is not rule]), 4),
+        }
+    return stats
 
 
 def json_safe(value: Any) -> Any:

@@ -1,10 +1,12 @@
 """The evaluation report: one self-contained HTML file (inline CSS, figures as base64 PNG).
 
-Sections: headline table and goals at ``n_train = 50``, learning curves with 95% bands, the full
-learning-curve table, ROC curves and confusion matrices, what the classifier relies on (TreeSHAP
-importances labelled with criterion items), per-feature class distributions, a gallery of test
-cases with mask outlines and their explanations, and the provenance: library version, dataset,
-radiomics backend, what was skipped and why, run times.
+Sections: headline table and goals at ``n_train = 50``, what the data are, learning curves with 95%
+bands, the full learning-curve table, ROC curves (AUC in the legend) and confusion matrices,
+calibration (reliability curve, Brier score), operating thresholds, subgroups (skin tone and
+declared columns), what the classifier relies on (TreeSHAP importances labelled with criterion
+items), per-feature class distributions, a gallery of test cases with mask outlines and their
+explanations, the provenance (versions, commit, dataset hashes, active extractors, model
+settings, what was skipped and why) and a plain-language glossary (:mod:`scafe.report.sections`).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from scafe.report import figures
+from scafe.report import figures, sections
 from scafe.report.html import cell, esc, figure, fmt, page, section, table, verdict
 
 HEADLINE_N = 50
@@ -48,6 +50,14 @@ def _explanatory_model(run: Any):
     meta = (pool.features.meta if pool.features is not None else {}).get("features", {})
     return ScarClassifier().fit(pool.cases.library, pool.cases.y, feature_meta=meta,
                                 library_version=run.library_version)
+
+
+def _glossary(run: Any, model: Any) -> list[Any]:
+    from scafe.evaluation.glossary import feature_glossary
+
+    if model is None:
+        return []
+    return feature_glossary(list(model.feature_names_), model.feature_meta_, run.library)
 
 
 def _gallery(run: Any, model: Any, k: int = 8) -> str:
@@ -123,12 +133,15 @@ def write_report(run: Any, path: str | Path, *, title: str = "scafe — keloid v
     backend = info.get("radiomics_backend") or "not computed"
     backend_text = {"pyradiomics": "PyRadiomics 3.0.1", "scikit-image": "scikit-image re-implementation "
                     "of the PyRadiomics families (PyRadiomics not installed)"}.get(backend, backend)
+    clin = run.clinical(n_head) if res.sizes or any(0 in by_n for by_n in res.probas.values()) else {}
     body = []
     body.append(section(
-        f"Results at n_train = {n_head}", "Mean over repeated stratified training subsets, scored on one fixed "
-        "held-out test set; brackets are bootstrap 95% intervals (test cases and repeats resampled). "
+        f"Results at n_train = {n_head}", "Mean over repeated stratified training subsets, scored on "
+        f"{'out-of-fold predictions' if info.get('protocol') == 'cross-validation' else 'one fixed held-out test set'}"
+        "; brackets are bootstrap 95% intervals (test cases and repeats resampled). "
         "Keloid is the positive class; the decision threshold is p = 0.5.",
         _headline(run, n_head) + "<h3>Goals</h3>" + _goals(run, n_head), "headline"))
+    body.append(sections.data_section(info))
     curves = figures.learning_curves({m: res.table(m) for m in ("balanced_accuracy", "auc")})
     body.append(section("Learning curves", "How each method improves with more training cases. Bands: 95% "
                         "bootstrap intervals (main methods); thin lines: the other radiomics models.",
@@ -138,39 +151,46 @@ def write_report(run: Any, path: str | Path, *, title: str = "scafe — keloid v
     notes_html = "<dl class='facts'>" + "".join(f"<dt><b>{esc(m)}</b></dt><dd>{esc(t)}</dd>"
                                                 for m, t in METHOD_NOTES) + "</dl>"
     body.append(section("The methods", "Every method trains on the same stratified subsets and is scored on the "
-                        "same held-out test set.", notes_html, "methods"))
+                        "same test cases.", notes_html, "methods"))
     main = [m for m in figures.MAIN if m in res.probas and n_head in res.probas[m]]
     if main:
         roc = figures.roc_curves(res.y_test, {m: res.probas[m][n_head] for m in main}, n_head)
         cm = figures.confusion_matrices(res.y_test, {m: res.probas[m][n_head] for m in main}, n_head)
         body.append(section("ROC curves and confusion matrices", f"At n_train = {n_head}, every repeat's "
-                            "test-set predictions pooled.", f"<div class='grid2'>{figure(roc, 'ROC')}<div>"
+                            "test-set predictions pooled. The legend's AUC is the area under the pooled curve "
+                            "drawn (the tables give the mean over repeats with its interval).",
+                            f"<div class='grid2'>{figure(roc, 'ROC')}<div>"
                             f"{figure(cm, 'confusion matrices')}</div></div>", "roc"))
+    if clin:
+        body += [sections.calibration_section(clin), sections.operating_section(clin),
+                 sections.subgroup_section(clin, info.get("test_manifest") or info.get("manifest"))]
     model = _explanatory_model(run)
+    glossary = _glossary(run, model)
     if model is not None:
         labels = {c: _feature_label(c, model.feature_meta_.get(c, {})) for c in model.feature_names_}
+        axis = {g.column: g.axis_label() for g in glossary}
         imp = model.importances(run.test.cases.library)
         body.append(section("What the classifier relies on", "Mean absolute TreeSHAP contribution (XGBoost "
                             "<code>pred_contribs</code>) on the test set, for library+xgboost trained on the whole "
-                            f"pool of {len(run.pool.cases.y)} cases; each feature is named by its criterion item.",
+                            f"pool of {len(run.pool.cases.y)} cases; each feature is named by its criterion item. "
+                            f"Contributions are in {esc(sections.LOG_ODDS)}.",
                             figure(figures.importances(imp, labels), "feature importances"), "importances"))
         top = list(imp.index[:8])
-        dist = figures.class_distributions(run.pool.cases.library, run.pool.cases.y, labels, top)
+        dist = figures.class_distributions(run.pool.cases.library, run.pool.cases.y, labels, top, axis)
         body.append(section("Per-feature class distributions", "The eight most relied-on library features in the "
-                            "training pool, keloid vs hypertrophic.", figure(dist, "class distributions"),
-                            "distributions"))
-        body.append(section("Example test cases", "Phantoms from the held-out test set with their mask outline "
+                            "training pool, keloid vs hypertrophic; x axes in the unit (or range) the extractor "
+                            "states, see the glossary.", figure(dist, "class distributions"), "distributions"))
+        body.append(section("Example test cases", "Cases from the test set with their mask outline "
                             "(cyan), the model's keloid probability and its three largest TreeSHAP contributions "
-                            "(feature: criterion item, log-odds). The last cards are the model's most confident "
-                            "mistakes, if it made any.", _gallery(run, model), "gallery"))
+                            f"(feature: criterion item, in {esc(sections.LOG_ODDS)}). The last cards are the "
+                            "model's most confident mistakes, if it made any.", _gallery(run, model), "gallery"))
     skipped = "".join(f"<li><b>{esc(s['method'])}</b>: {esc(s['reason'])}</li>" for s in res.skipped)
     secs = ", ".join(f"{esc(m)} {t:.1f} s" for m, t in sorted(res.seconds.items(), key=lambda kv: -kv[1]))
-    facts = [("library version", esc(run.library_version or "none")),
-             ("library features", esc(len(run.pool.cases.library.columns) if run.pool.cases.library is not None else 0)),
-             ("training pool", f"{info.get('n_train_pool')} cases — <code>{esc(info.get('train'))}</code>"),
-             ("test set", f"{info.get('n_test')} cases ({info.get('test_keloid')} keloid) — "
+    facts = [("library features", esc(len(run.pool.cases.library.columns) if run.pool.cases.library is not None else 0)),
+             ("training pool", f"{esc(info.get('n_train_pool'))} cases — <code>{esc(info.get('train'))}</code>"),
+             ("test set", f"{esc(info.get('n_test'))} cases ({esc(info.get('test_keloid'))} keloid) — "
                           f"<code>{esc(info.get('test'))}</code>"),
-             ("training sizes × repeats", f"{esc(res.sizes)} × {res.repeats}"),
+             ("training sizes × repeats", f"{esc(res.sizes)} × {esc(res.repeats)}"),
              ("radiomics backend", esc(backend_text)),
              ("fit + predict time per method", secs or "–")]
     facts += [(esc(k.removeprefix("phantom_").replace("_", " ")), esc(v)) for k, v in info.items()
@@ -178,22 +198,27 @@ def write_report(run: Any, path: str | Path, *, title: str = "scafe — keloid v
     if info.get("timings"):
         facts.append(("wall-clock phases", esc(", ".join(f"{k.removesuffix('_s').replace('_', ' ')} {v:.0f} s"
                                                           for k, v in info["timings"].items()))))
-    body.append(section("Provenance and what was skipped", "Everything needed to reproduce or question these "
-                        "figures.", "<dl class='facts'>" + "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in facts) +
-                        "</dl>" + (f"<h3>Skipped</h3><ul class='skipped'>{skipped}</ul>" if skipped else "") +
-                        "".join(f"<p>{esc(n)}</p>" for n in (notes or [])), "provenance"))
-    chips = [f"library {run.library_version or 'none'}", f"test n = {info.get('n_test')}",
-             f"radiomics: {backend}", f"{len(res.methods())} methods run, {len(res.skipped)} skipped"]
+    prov = {"library_version": run.library_version, **(run.provenance or {})}
+    body.append(sections.provenance_section(
+        prov, facts, (f"<h3>Skipped</h3><ul class='skipped'>{skipped}</ul>" if skipped else "") +
+        "".join(f"<p>{esc(n)}</p>" for n in (notes or []))))
+    from scafe.evaluation.glossary import TERMS
+
+    body.append(sections.glossary_section(glossary, TERMS))
+    synthetic = bool(info.get("synthetic")) and info.get("test_synthetic", True)
+    chips = [f"library {run.library_version or 'none'}", "phantoms" if synthetic else "user data",
+             f"test n = {info.get('n_test')}", f"radiomics: {backend}",
+             f"{len(res.methods())} methods run, {len(res.skipped)} skipped"]
+    where = (esc(info["data_kind"]) if info.get("data_kind") else "the data described below")
     subtitle = ("Does a small library of clinically meaningful, sandbox-validated features beat generic "
-                "radiomics and end-to-end learning when data are scarce? Learning curves on synthetic phantoms "
-                "with known ground truth, against the ceiling (oracle on the true latent variables) and the "
-                "floor (nuisance variables only).")
+                f"radiomics and end-to-end learning when data are scarce? Learning curves on {where}"
+                + (", against the ceiling (oracle on the true latent variables) and the floor (nuisance "
+                   "variables only)." if synthetic else "."))
     footer = (f"Generated by scafe on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; report built in "
               f"{time.perf_counter() - started:.1f} s. Figures are matplotlib PNGs embedded in this file.")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(page(title, subtitle, chips, "".join(body), footer), encoding="utf-8")
     return path
-
 
 __all__ = ["write_report"]

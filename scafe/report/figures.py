@@ -99,21 +99,67 @@ def _roc(y: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return fpr, tpr
 
 
+def pooled_auc(y: np.ndarray, rows: list[np.ndarray]) -> float:
+    """Area under the pooled ROC curve that :func:`roc_curves` draws (NaN scores left out)."""
+    from sklearn.metrics import auc
+
+    p = np.concatenate(rows)
+    yy = np.tile(y[: len(rows[0])], len(rows))
+    if len(np.unique(yy[~np.isnan(p)])) < 2:
+        return float("nan")
+    fpr, tpr = _roc(yy, p)
+    return float(auc(fpr, tpr))
+
+
 def roc_curves(y: np.ndarray, probas: dict[str, list[np.ndarray]], n_train: int) -> str:
-    """ROC of each method at one training size, repeats pooled (each repeat's scores on the same test set)."""
+    """ROC of each method at one training size, repeats pooled; the legend gives each curve's AUC."""
     _style()
     fig, ax = plt.subplots(figsize=(5.2, 4.8))
     for method, rows in probas.items():
         p = np.concatenate(rows)
         yy = np.tile(y[: len(rows[0])], len(rows))
         fpr, tpr = _roc(yy, p)
-        ax.plot(fpr, tpr, color=color(method), lw=2.4 if method == OURS else 1.5, label=method)
-    ax.plot([0, 1], [0, 1], color="#999", ls=":", lw=0.8)
+        ax.plot(fpr, tpr, color=color(method), lw=2.4 if method == OURS else 1.5,
+                label=f"{method} (AUC {pooled_auc(y, rows):.3f})")
+    ax.plot([0, 1], [0, 1], color="#999", ls=":", lw=0.8, label="chance (AUC 0.500)")
     ax.set_xlabel("1 − specificity (hypertrophic called keloid)")
     ax.set_ylabel("sensitivity (keloid found)")
     ax.set_title(f"ROC at n_train = {n_train} (repeats pooled)")
     ax.legend(loc="lower right", fontsize=8, frameon=False)
     ax.set_aspect("equal")
+    return to_data_uri(fig)
+
+
+def reliability_diagram(calibration: dict[str, dict]) -> str:
+    """Observed share of keloids vs mean predicted probability per bin (marker area ~ cases), and
+    below it how many predictions fall in each bin. ``calibration[method]`` is a
+    :func:`scafe.evaluation.calibration.calibration_summary`."""
+    _style()
+    fig, (ax, hist) = plt.subplots(2, 1, figsize=(5.6, 6.4), gridspec_kw={"height_ratios": [3, 1.1]}, sharex=True)
+    ax.plot([0, 1], [0, 1], color="#999", ls=":", lw=0.9, label="perfectly calibrated")
+    n_methods = max(1, len(calibration))
+    for k, (method, cal) in enumerate(calibration.items()):
+        curve = cal.get("curve") or []
+        if not curve:
+            continue
+        x = [b["mean_predicted"] for b in curve]
+        obs = [b["observed"] for b in curve]
+        counts = np.array([b["count"] for b in curve], float)
+        brier = cal.get("brier")
+        label = f"{method} (Brier {brier:.3f})" if brier is not None else method
+        ax.plot(x, obs, color=color(method), lw=2.2 if method == OURS else 1.3, marker="o", ms=3, label=label)
+        ax.scatter(x, obs, s=12 + 120 * counts / counts.max(), color=color(method), alpha=0.35, lw=0)
+        width = 0.9 / cal.get("bins", 10) / n_methods
+        centres = [(b["low"] + b["high"]) / 2 - 0.45 / cal.get("bins", 10) + (k + 0.5) * width for b in curve]
+        hist.bar(centres, counts, width=width, color=color(method), alpha=0.8)
+    ax.set_xlim(0, 1)
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_ylabel("observed share of keloids")
+    ax.set_title("Reliability (calibration) curve")
+    ax.legend(loc="upper left", fontsize=7.5, frameon=False)
+    hist.set_xlabel("predicted keloid probability (bin mean; bins 0.1 wide)")
+    hist.set_ylabel("predictions")
+    fig.tight_layout()
     return to_data_uri(fig)
 
 
@@ -164,22 +210,31 @@ def importances(values: pd.Series, labels: dict[str, str], top: int = 15) -> str
     return to_data_uri(fig)
 
 
-def class_distributions(frame: pd.DataFrame, y: np.ndarray, labels: dict[str, str], columns: list[str]) -> str:
-    """Per-feature histograms, keloid vs hypertrophic (training pool), 4 per row."""
+def class_distributions(frame: pd.DataFrame, y: np.ndarray, labels: dict[str, str], columns: list[str],
+                        axis_labels: dict[str, str] | None = None) -> str:
+    """Per-feature histograms, keloid vs hypertrophic (training pool), 4 per row.
+
+    Each panel is titled with the criterion item and feature; its x axis names the feature key with
+    the unit or range its extractor states (``axis_labels``), the y axis is the density.
+    """
     _style()
+    axis_labels = axis_labels or {}
     cols = 4
     rows = max(1, int(np.ceil(len(columns) / cols)))
-    fig, axes = plt.subplots(rows, cols, figsize=(3.6 * cols, 3.0 * rows), squeeze=False)
-    for ax, column in zip(axes.ravel(), columns, strict=False):
+    fig, axes = plt.subplots(rows, cols, figsize=(3.8 * cols, 3.4 * rows), squeeze=False)
+    for k, (ax, column) in enumerate(zip(axes.ravel(), columns, strict=False)):
         x = frame[column].to_numpy(float)
         ok = np.isfinite(x)
         lo, hi = np.nanpercentile(x[ok], [1, 99]) if ok.any() else (0, 1)
         bins = np.linspace(lo, hi if hi > lo else lo + 1, 24)
         for cls, name, c in ((0, "hypertrophic", "#e0a030"), (1, "keloid", "#b03060")):
             ax.hist(np.clip(x[ok & (y == cls)], lo, hi), bins=bins, alpha=0.55, color=c, label=name, density=True)
-        ax.set_title(textwrap.fill(labels.get(column, column), 38), fontsize=8.5)
+        ax.set_title(textwrap.fill(labels.get(column, column), 38, break_on_hyphens=False), fontsize=8.5)
+        ax.set_xlabel(textwrap.fill(axis_labels.get(column, f"{column} (unit not stated)"), 44,
+                                    break_on_hyphens=False), fontsize=7.5)
+        if k % cols == 0:
+            ax.set_ylabel("density (cases per unit)", fontsize=7.5)
         ax.tick_params(labelsize=7)
-        ax.set_yticks([])
     for ax in axes.ravel()[len(columns):]:
         ax.axis("off")
     axes[0][0].legend(fontsize=7, frameon=False)

@@ -48,6 +48,8 @@ dl.facts { display:grid; grid-template-columns: max-content 1fr; gap:4px 18px; m
 dl.facts dt { color:var(--muted); } dl.facts dd { margin:0; }
 footer { color:var(--muted); font-size:12.5px; text-align:center; margin-top:30px; }
 .scroll { overflow-x:auto; }
+table.wrap td, table.wrap th { white-space:normal; text-align:left; vertical-align:top; }
+h3 { margin:16px 0 6px; font-size:15.5px; }
 """
 
 
@@ -70,11 +72,14 @@ def cell(mean: float | None, lo: float | None, hi: float | None) -> str:
     return f"{fmt(mean)} <span class='ci'>[{fmt(lo, 2)}, {fmt(hi, 2)}]</span>"
 
 
-def table(headers: Sequence[str], rows: Iterable[tuple[str, Sequence[str]]]) -> str:
-    """A table; each row is ``(css_class, cells)``; cells are trusted HTML (escape before)."""
+def table(headers: Sequence[str], rows: Iterable[tuple[str, Sequence[str]]], *, wrap: bool = False) -> str:
+    """A table; each row is ``(css_class, cells)``; cells are trusted HTML (escape before).
+
+    ``wrap``: cells wrap and align left (for prose columns)."""
     head = "".join(f"<th>{esc(h)}</th>" for h in headers)
     body = "".join(f"<tr class='{cls}'>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>" for cls, cells in rows)
-    return f"<div class='scroll'><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
+    cls = " class='wrap'" if wrap else ""
+    return f"<div class='scroll'><table{cls}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
 
 
 def section(title: str, lead: str, body: str, anchor: str = "") -> str:

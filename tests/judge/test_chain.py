@@ -6,6 +6,7 @@ The replies below are fixtures written for these tests, not model output.
 from __future__ import annotations
 
 import base64
+import io
 import json
 
 import numpy as np
@@ -153,18 +154,52 @@ def test_timeout_is_uncertain_with_reason(case, target) -> None:
     assert "timed out" in out["stages"]["knowledge_recall"]["error"]
 
 
-def test_vision_sends_png_image_parts_to_stage_two_only(case, target) -> None:
+def _decoded_images(request: dict) -> list[np.ndarray]:
+    from PIL import Image
+
+    out = []
+    for part in request["messages"][-1]["content"]:
+        if part["type"] == "image_url":
+            url = part["image_url"]["url"]
+            assert url.startswith("data:image/png;base64,")
+            raw = base64.b64decode(url.split(",", 1)[1])
+            assert raw[:8] == b"\x89PNG\r\n\x1a\n"
+            out.append(np.array(Image.open(io.BytesIO(raw)).convert("RGB")))
+    return out
+
+
+def test_vision_sends_whole_image_and_zoomed_overlay_to_the_vision_stages(case, target) -> None:
+    from scafe.judge.overlay import CANDIDATE_RGB
+
     image, mask = case
     with FakeLLMServer(_replies(RECALL, ANALYSIS, INFERENCE, SYNTHESIS)) as srv:
         judge_with_llm(image, mask, client=_client(srv.url), target=target, vision=True)
         requests = srv.requests
-    parts = [p for p in requests[1]["messages"][-1]["content"] if p["type"] == "image_url"]
-    assert len(parts) == 2
-    url = parts[0]["image_url"]["url"]
-    assert url.startswith("data:image/png;base64,")
-    assert base64.b64decode(url.split(",", 1)[1])[:8] == b"\x89PNG\r\n\x1a\n"
-    for k in (0, 2, 3):
+    for k in (0, 3):  # stage 1 and 4 are text only
         assert isinstance(requests[k]["messages"][-1]["content"], str)
+    stage2 = _decoded_images(requests[1])
+    assert len(stage2) == 3
+    assert [a.shape for a in _decoded_images(requests[2])] == [a.shape for a in stage2]  # stage 3 sees them too
+    whole, plain, overlaid = stage2
+    assert whole.shape == image.shape  # 1: the whole photograph, outline in green
+    assert tuple(whole[48, 18]) == CANDIDATE_RGB
+    assert tuple(whole[0, 0]) == tuple(image[0, 0])
+    # 2 and 3: the crop around the mask (bounding box plus a 25 % margin) enlarged by an integer factor
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    margin = round(0.25 * (cols[-1] - cols[0] + 1))
+    crop_h, crop_w = rows[-1] - rows[0] + 1 + 2 * margin, cols[-1] - cols[0] + 1 + 2 * margin
+    assert plain.shape == overlaid.shape
+    assert plain.shape[0] > crop_h
+    factor = plain.shape[1] // crop_w
+    assert factor >= 3
+    assert plain.shape[:2] == (factor * crop_h, factor * crop_w)
+    centre = (plain.shape[0] // 2, plain.shape[1] // 2)
+    assert tuple(plain[centre]) == tuple(image[48, 48])  # plain: the scar's own colour, no overlay
+    filled = overlaid[centre].astype(int)  # semi-transparent fill: between the scar and pure green
+    assert filled[1] > int(image[48, 48][1]) + 40
+    assert filled[0] < int(image[48, 48][0])
+    assert tuple(overlaid[2, 2]) == tuple(image[0, 0])  # skin outside the mask untouched
+    assert (overlaid == np.array(CANDIDATE_RGB)).all(axis=2).any()  # the outline
 
 
 @pytest.mark.parametrize(

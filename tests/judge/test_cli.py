@@ -139,11 +139,22 @@ def test_judge_bench_llm_sample_writes_cases_csv_and_the_sample_table(tmp_path: 
     assert metrics["methods"]["llm"]["n"] == 4
     assert metrics["sample"]["n"] == 4
     assert metrics["sample"]["how"] == "stratified"
-    assert set(metrics["sample"]["methods"]) == {"rules", "descriptors+xgboost", "llm"}
+    assert set(metrics["sample"]["methods"]) == {"rules", "descriptors+xgboost", "llm", "ensemble"}
     rows = list(csv.DictReader((tmp_path / "cases.csv").open(encoding="utf-8")))
     by_method: dict[str, int] = {}
     for row in rows:
         by_method[row["method"]] = by_method.get(row["method"], 0) + 1
-    assert by_method["llm"] == 4
+    assert by_method["llm"] == by_method["ensemble"] == 4  # the ensemble reused the llm verdicts: no extra calls
     assert by_method["rules"] == by_method["descriptors+xgboost"] == metrics["methods"]["rules"]["n"]
     assert "LLM sample" in capsys.readouterr().out
+
+
+def test_judge_states_the_pixel_size_in_the_stage_two_prompt(files, capsys) -> None:
+    image, mask = files
+    with FakeLLMServer(_stage_router) as srv:
+        code = main(["judge", "--image", str(image), "--mask", str(mask), "--json", "--base-url", srv.url,
+                     "--model", "scripted", "--px-per-mm", "7.5"])
+        stage2 = next(r for r in srv.requests if "Stage 2 of 4" in json.dumps(r["messages"]))
+    assert code == 0
+    assert "128 x 128 px at 7.5 px per mm" in stage2["messages"][-1]["content"]
+    assert json.loads(capsys.readouterr().out)["reasoner"] == "llm:scripted"

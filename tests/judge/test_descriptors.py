@@ -196,3 +196,32 @@ def test_morphology_sees_cuts_and_spikes(skin: np.ndarray) -> None:
     s = compute_descriptors(skin, spiky)
     assert s["opening_loss"] > 0.02
     assert s["opening_loss"] > 5 * whole["opening_loss"]
+
+
+def test_edge_offset_measures_pixel_offsets_of_the_boundary() -> None:
+    """Erosion / dilation / shift by r px of a mask that sits on a soft colour edge."""
+    import cv2
+    from scipy import ndimage
+
+    yy, xx = _grid()
+    truth = ((yy - 128) / 12) ** 2 + ((xx - 128) / 40) ** 2 <= 1  # a 24 px-wide scar
+    img = np.empty((N, N, 3))
+    img[:] = (205, 165, 145)
+    img[truth] = (190, 110, 110)
+    img = cv2.GaussianBlur(img, (0, 0), 1.0)
+    img = np.clip(img + np.random.default_rng(1).normal(0, 3, img.shape), 0, 255).astype(np.uint8)
+    exact = compute_descriptors(img, truth)
+    assert abs(exact["edge_offset_px"]) <= 0.5
+    assert exact["edge_offset_abs_px"] <= 0.5
+    assert exact["edge_agreement"] >= 0.95
+    for r in (2, 3):
+        eroded = compute_descriptors(img, ndimage.binary_erosion(truth, iterations=r))
+        dilated = compute_descriptors(img, ndimage.binary_dilation(truth, iterations=r))
+        shifted = compute_descriptors(img, np.roll(truth, r, axis=0))
+        assert eroded["edge_offset_px"] == pytest.approx(r, abs=0.8)  # the edge lies outside the mask
+        assert dilated["edge_offset_px"] == pytest.approx(-r, abs=0.8)  # inside it
+        assert shifted["edge_offset_abs_px"] >= 0.5 * r
+        for d in (eroded, dilated, shifted):
+            assert d["edge_agreement"] < 0.5
+            assert d["edge_offset_rel"] > exact["edge_offset_rel"] + 0.05
+    assert math.isnan(compute_descriptors(img, np.zeros((N, N), bool))["edge_offset_px"])  # undefined when empty

@@ -144,5 +144,5 @@ def test_stage3_prompt_gets_the_descriptor_table_and_defines_plausible_anatomy()
         judge_with_llm(_image(), _ellipse(), client=_client(srv.url), target=target)
         stage3 = "\n".join(str(m["content"]) for m in srv.requests[2]["messages"])
     assert "Stage 3 of 4" in stage3
-    assert "- area_fraction:" in stage3
+    assert "- area_fraction = " in stage3
     assert '"plausible_anatomy" is true when' in stage3

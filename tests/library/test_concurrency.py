@@ -41,7 +41,7 @@ def spawn(library: Library, criteria_dir: Path, name: str, n: int, pause: str,
     )
 
 
-def wait_for(predicate, timeout: float = 30.0) -> None:
+def wait_for(predicate, timeout: float = 300.0) -> None:  # generous: a loaded machine starts Python slowly
     deadline = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > deadline:
@@ -88,7 +88,7 @@ def _kill_at(library: Library, criteria_dir: Path, pause: str, ready) -> None:
         assert proc.poll() is None, proc.communicate()[1]
     finally:
         proc.send_signal(signal.SIGKILL)
-        proc.communicate(timeout=30)
+        proc.communicate(timeout=300)
     assert proc.returncode == -signal.SIGKILL
 
 

@@ -36,15 +36,17 @@ def extract(image, mask):
 '''
 
 
-def test_infinite_loop_is_killed_within_twice_the_deadline() -> None:
-    deadline = 2.0  # the 2x bound leaves 2 s for killpg + reap on a loaded shared machine
+def test_infinite_loop_is_killed_at_the_deadline() -> None:
+    deadline = 2.0
     image, mask = small_pair()
-    with ExtractorRunner(LOOP_IF_BIG, limits=Limits(per_image_seconds=deadline)) as runner:
+    with ExtractorRunner(LOOP_IF_BIG, limits=Limits(per_image_seconds=deadline, startup_seconds=300.0)) as runner:
         start = time.perf_counter()
         result = runner.run(image, mask)
         elapsed = time.perf_counter() - start
         assert result.outcome is Outcome.timeout
-        assert elapsed < 2 * deadline
+        # killed, not left running: the loop never ends by itself. How long killpg + reap take on a
+        # loaded machine is not the point (issue 13 s1: no wall-clock assumption beyond "not hung").
+        assert deadline <= elapsed < deadline + 120
         assert "deadline" in result.error
         # the runner forks a fresh child for the next image
         small = np.zeros_like(mask)
@@ -67,13 +69,13 @@ def test_ten_gigabyte_allocation_is_refused_and_host_unaffected() -> None:
 
 def test_cpu_budget_gives_resource_limit() -> None:
     image, mask = small_pair()
-    limits = Limits(per_image_seconds=20.0, total_seconds=1.0)
+    # the wall-clock deadline is far away: on a loaded machine one CPU second can take many wall
+    # seconds, and the outcome (resource_limit, not timeout) already proves the CPU limit fired
+    limits = Limits(per_image_seconds=300.0, total_seconds=1.0, startup_seconds=300.0)
     with ExtractorRunner(LOOP_IF_BIG, limits=limits) as runner:
-        start = time.perf_counter()
         result = runner.run(image, mask)
     assert result.outcome is Outcome.resource_limit
     assert "CPU" in result.error
-    assert time.perf_counter() - start < 10
 
 
 def test_child_killed_by_a_signal_is_crashed() -> None:
@@ -192,7 +194,7 @@ def test_runners_in_parallel_threads() -> None:
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=30)
+        thread.join(timeout=300)  # generous: start-up on a loaded machine is not what this tests
     for index, runs in results.items():
         assert all(r.ok and r.features == canary_reference(*pairs[index]) for r in runs)
     assert len(results) == 4
@@ -265,7 +267,7 @@ def test_long_runs_recycle_the_child_before_its_cpu_budget() -> None:
     # the children have burnt 2.5 s in total as measured by the runner: a child that is never
     # recycled hits its RLIMIT_CPU on the way (a failed call, one pid), whatever the CPU speed.
     image, mask = small_pair()
-    with ExtractorRunner(_burner(8), limits=Limits(total_seconds=60.0, per_image_seconds=60.0)) as probe:
+    with ExtractorRunner(_burner(8), limits=Limits(total_seconds=60.0, per_image_seconds=300.0)) as probe:
         costs = []
         for _ in range(3):
             assert probe.run(image, mask).ok
@@ -274,7 +276,7 @@ def test_long_runs_recycle_the_child_before_its_cpu_budget() -> None:
     rounds = max(1, round(0.08 / max(sorted(costs)[1], 1e-4)))
     pids = set()
     burnt, calls = 0.0, 0
-    with ExtractorRunner(_burner(rounds), limits=Limits(total_seconds=1.0, per_image_seconds=20.0)) as runner:
+    with ExtractorRunner(_burner(rounds), limits=Limits(total_seconds=1.0, per_image_seconds=300.0)) as runner:
         while burnt < 2.5:
             result = runner.run(image, mask)
             assert result.ok, (rounds, calls, burnt, result)

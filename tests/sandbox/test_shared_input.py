@@ -138,7 +138,7 @@ def test_child_cannot_write_the_shared_inputs() -> None:
 
 def test_new_child_after_a_timeout_maps_the_segment_again() -> None:
     small, wide = _pair(20, 50, 5), _pair(20, 200, 6)
-    with ExtractorRunner(SLOW_IF_WIDE, limits=Limits(per_image_seconds=1.0)) as runner:
+    with ExtractorRunner(SLOW_IF_WIDE, limits=Limits(per_image_seconds=3.0, startup_seconds=300.0)) as runner:
         first = runner.run(*small)
         assert first.ok
         assert runner.run(*wide).outcome is Outcome.timeout

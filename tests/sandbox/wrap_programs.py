@@ -48,6 +48,28 @@ WRAPPING: dict[str, str] = {
                              'return {"sqrt_rg": float(np.sqrt(np.median((r - g)[mask])))}'),
     "erythema_offset": _program("Erythema score 100 + (R - G) / 100 (uint8 bug; large offset).", "score",
                                 'return {"score": float(100.0 + (r - g)[mask].mean() / 100.0)}'),
+    # lesion minus surrounding skin on uint8: on a uniform patch both sides wrap alike and the
+    # contrast hardly moves; only a probe that moves R - G inside the mask alone sees it (issue 11)
+    "lesion_minus_ring_uint8": _program(
+        "Lesion-minus-ring redness contrast: mean R - G in the lesion minus a 6 px ring (uint8 bug).", "contrast", '''
+m8 = mask.astype(np.uint8)
+ring = (cv2.dilate(m8, np.ones((13, 13), np.uint8)) > 0) & ~mask
+if not ring.any():
+    ring = ~mask
+rg = r - g
+return {"contrast": float(rg[mask].mean() - rg[ring].mean())}'''),
+    "near_ring_minus_far_skin_uint8": _program(
+        "Rim erythema: R - G of the skin 3-15 px from the lesion minus 25-45 px away (uint8 bug).", "rim", '''
+from_lesion = cv2.distanceTransform((~mask).astype(np.uint8), cv2.DIST_L2, 5)
+near = (from_lesion > 3) & (from_lesion <= 15)
+away = from_lesion > 25
+if not near.any() or not away.any():
+    return {"rim": 0.0}
+rg = r - g
+return {"rim": float(rg[near].mean() - rg[away].mean())}'''),
+    "lesion_minus_outside_median_uint8": _program(
+        "Median R - G of the lesion minus that of all outside skin (uint8 bug).", "contrast",
+        'rg = r - g\nreturn {"contrast": float(np.median(rg[mask]) - np.median(rg[~mask]))}'),
 }
 
 SOUND: dict[str, str] = {
@@ -98,4 +120,25 @@ return {"grey_entropy": float(shannon_entropy(grey[mask]))}'''),
                                  'return {"hue": float(rgb2hsv(image)[..., 0][mask].mean())}'),
     "lab_a_star": _program("Mean CIELAB a* inside the lesion.", "a_star",
                            'return {"a_star": float(rgb2lab(image)[..., 1][mask].mean())}'),
+    "lesion_minus_ring_float": _program(
+        "Lesion-minus-ring redness contrast: mean R - G in the lesion minus a 6 px ring, in float.", "contrast", '''
+m8 = mask.astype(np.uint8)
+ring = (cv2.dilate(m8, np.ones((13, 13), np.uint8)) > 0) & ~mask
+if not ring.any():
+    ring = ~mask
+rg = r.astype(np.float64) - g.astype(np.float64)
+return {"contrast": float(rg[mask].mean() - rg[ring].mean())}'''),
+    "near_ring_minus_far_skin_float": _program(
+        "Rim erythema: R - G of the skin 3-15 px from the lesion minus 25-45 px away, in float.", "rim", '''
+from_lesion = cv2.distanceTransform((~mask).astype(np.uint8), cv2.DIST_L2, 5)
+near = (from_lesion > 3) & (from_lesion <= 15)
+away = from_lesion > 25
+if not near.any() or not away.any():
+    return {"rim": 0.0}
+rg = r.astype(np.float64) - g.astype(np.float64)
+return {"rim": float(rg[near].mean() - rg[away].mean())}'''),
+    "lesion_minus_ring_a_star": _program(
+        "Lesion-minus-ring CIELAB a* contrast (medians).", "delta_a", '''
+a = rgb2lab(image)[..., 1]
+return {"delta_a": float(np.median(a[mask]) - np.median(a[~mask]))}'''),
 }

@@ -19,9 +19,9 @@ def test_alias_bomb_is_refused_quickly(tmp_path):
     path = tmp_path / "vss.yaml"
     path.write_text("title: t\nitems: []\n" + BOMB)
     assert len(BOMB) < 400
-    started = time.perf_counter()
+    started = time.process_time()  # CPU, not wall: a loaded machine's queue is not what this measures
     criteria, problems = validate_criteria_file(path)
-    assert time.perf_counter() - started < 5  # generous: the unbounded walk takes minutes / GBs
+    assert time.process_time() - started < 5  # generous: the unbounded walk takes minutes / GBs
     assert criteria is None
     assert any("alias" in p for p in problems), problems
     with pytest.raises(CriteriaError, match="alias"):

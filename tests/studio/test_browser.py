@@ -58,7 +58,7 @@ def browser() -> Iterator[Any]:
         shutil.rmtree(profile, ignore_errors=True)
 
 
-def wait_for(condition: Callable[[], Any], timeout: float = 30.0, what: str = "condition") -> Any:
+def wait_for(condition: Callable[[], Any], timeout: float = 120.0, what: str = "condition") -> Any:
     """Poll ``condition`` until it returns a truthy value (a wait, not a timing assertion)."""
     deadline = time.monotonic() + timeout
     last: Exception | None = None

@@ -31,9 +31,10 @@ def _start(args: list[str], root: Path) -> tuple[subprocess.Popen[str], str, str
 
 def _get(url: str, cookie: str | None = None, opener: urllib.request.OpenerDirector | None = None) -> int:
     request = urllib.request.Request(url, headers={"Cookie": cookie} if cookie else {})
-    for _ in range(100):  # the socket is bound before the URL is printed; uvicorn may still be starting
+    deadline = time.monotonic() + 300  # generous: uvicorn starts slowly on a loaded machine (issue 13 s1)
+    while time.monotonic() < deadline:  # the socket is bound before the URL is printed; uvicorn may still be starting
         try:
-            with (opener or urllib.request.build_opener()).open(request, timeout=10) as answer:
+            with (opener or urllib.request.build_opener()).open(request, timeout=120) as answer:
                 return int(answer.status)
         except urllib.error.HTTPError as exc:
             return int(exc.code)
@@ -45,7 +46,7 @@ def _get(url: str, cookie: str | None = None, opener: urllib.request.OpenerDirec
 def _stop(proc: subprocess.Popen[str]) -> str:
     os.killpg(proc.pid, signal.SIGINT)
     try:
-        _, err = proc.communicate(timeout=20)
+        _, err = proc.communicate(timeout=120)
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         _, err = proc.communicate()
