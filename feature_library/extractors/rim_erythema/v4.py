@@ -3,8 +3,8 @@
 Criterion: JSW / rim_erythema — "Redness of the skin surrounding the lesion (a red halo around an
 actively growing keloid)."
 Measures (CIELAB a*, D65):
-  rim_erythema_delta_ei = median(EI of the rim ring's skin) - median(EI of the reference skin)
-  rim_erythema_delta_a  = the same with CIELAB a* (a* units)
+  rim_erythema_delta_ei = median(EI of the ring's skin) - median(EI of the reference skin)  (EI units)
+  rim_erythema_delta_a  = the same with CIELAB a*  (a* units)
 with the erythema index EI = 100 * (log10(1/G) - log10(1/R)) on linearised sRGB.
 Main output (v4): the EI contrast, a log ratio of two channels in which shading and cast shadows
 cancel (a distractor next to the scar moved it by at most 15 % of its spread on the validation
@@ -40,7 +40,7 @@ v4 (against v3): the ring and the reference are cleaned this way; v3's plain med
 ruler or a cast shadow lay next to the scar (criterion check "reference skin").
 Speed: images larger than 191 px on the long side are first reduced by block averaging
 (cv2 INTER_AREA, integer factor f = round(long side / WORK_SIZE), WORK_SIZE = 128).
-Range: about -10..25 a* units. Empty mask: NaN. Mask covering the whole image (no skin to compare with): 0.
+Range: delta EI about -10..30 EI units, delta a* about -10..25 a* units. Empty mask: NaN. Mask covering the whole image (no skin to compare with): 0.
 """
 import cv2
 import numpy as np

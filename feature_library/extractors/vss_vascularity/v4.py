@@ -3,7 +3,7 @@
 Criterion: VSS / vascularity — "Presence of blood vessels, judged by the colour of the scar
 relative to the surrounding normal skin (blanching aside)."
 Measures (CIELAB, D65, scikit-image's sRGB -> Lab):
-  vascularity_delta_ei = median(EI in the lesion) - median(EI of the reference skin)
+  vascularity_delta_ei = median(EI in the lesion) - median(EI of the reference skin)  (EI units)
   vascularity_delta_a  = median(a* in the lesion) - median(a* of the reference skin)  (a* units)
 with the erythema index EI = 100 * (log10(1/G) - log10(1/R)) on linearised sRGB (G, R in 0..1).
 Main output (v4): the EI contrast. It is a log ratio of two channels, so shading and shadows
@@ -36,7 +36,7 @@ v4 (against v3): this reference replaces v3's plain median of the far skin, whic
 cast shadow in that region moved (criterion check "reference skin").
 Speed: images larger than 191 px on the long side are first reduced by block averaging
 (cv2 INTER_AREA, integer factor f = round(long side / WORK_SIZE), WORK_SIZE = 128).
-Range: about -20..40 a* units. Empty mask: NaN. Mask covering the whole image (no skin to compare with): 0.
+Range: delta EI about -20..60 EI units, delta a* about -20..40 a* units. Empty mask: NaN. Mask covering the whole image (no skin to compare with): 0.
 """
 import cv2
 import numpy as np
