@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from scafe.criteria import validate_criteria_file
 from scafe.studio import StudioConfig
@@ -90,6 +91,11 @@ def test_prompt_preview_is_the_rendered_prompt_of_the_edited_text(studio_root: P
                                           root=studio_root, **sample_context(stage))
 
 
+def _vasc_min_rho(text: str) -> str:
+    """The vascularity threshold as the file has it (the form sends every field back unchanged)."""
+    return str(yaml.safe_load(text)["items"][0]["ground_truth"].get("min_rho", 0.5))
+
+
 def test_form_edit_keeps_comments_and_save_writes_atomically(studio_root: Path, client_factory) -> None:
     client = client_factory(StudioConfig(root=studio_root, token=TOKEN))
     path = studio_root / "prompts/criteria/vss.yaml"
@@ -99,7 +105,7 @@ def test_form_edit_keeps_comments_and_save_writes_atomically(studio_root: Path, 
     form = client.post("/api/criteria/vss/form", json={"text": before, "item": "vascularity", "fields": {
         "definition": "Blood vessels seen as redness of the scar against the surrounding skin.",
         "anchors": {"1": "pink (light red)"}, "observable_in_photo": True,
-        "ground_truth": {"column": "latent_hb_excess", "direction": "+", "min_rho": "0.5",
+        "ground_truth": {"column": "latent_hb_excess", "direction": "+", "min_rho": _vasc_min_rho(before),
                          "max_nuisance_rho": "0.3"}}}).json()  # the whole form, as the page sends it
     text = form["text"]
     saved = client.post("/api/criteria/vss/save", json={"text": text, "base_sha256": _sha(before)})

@@ -3,14 +3,15 @@
 Criterion: VSS / vascularity — "Presence of blood vessels, judged by the colour of the scar
 relative to the surrounding normal skin (blanching aside)."
 Measures (CIELAB, D65, scikit-image's sRGB -> Lab):
-  vascularity_delta_ei = median(EI in the lesion) - median(EI of the reference skin)  (EI units)
   vascularity_delta_a  = median(a* in the lesion) - median(a* of the reference skin)  (a* units)
+  vascularity_delta_ei = median(EI in the lesion) - median(EI of the reference skin)  (EI units)
 with the erythema index EI = 100 * (log10(1/G) - log10(1/R)) on linearised sRGB (G, R in 0..1).
-Main output (v4): the EI contrast. It is a log ratio of two channels, so shading and shadows
-cancel in it (a distractor in the reference skin moved it by at most 6 % of its spread, the a*
-contrast by up to 27 %), and it is linear in haemoglobin optical density, where a* saturates on
-skin that is already red (partial rank correlation of the a* contrast with the skin's own
-haemoglobin -0.34 on phantom family B).
+Main output: the a* contrast, which passes the criterion tests on both phantom families. The EI
+contrast is a log ratio of two channels, so shading and shadows cancel in it (a distractor in the
+reference skin moved it by at most 6 % of its spread, the a* contrast by up to 27 %), but on
+phantom family B (spectral skin under Planck light, camera bands integrated over the
+haemoglobin spectrum) it follows the colour temperature of the light (partial rank correlation
+-0.35, allowed 0.3): a warmer light moves the green band towards haemoglobin's 577 nm peak.
 Reference skin (v4): the far outside pixels (at or beyond the 60th percentile of outside
 distances, beyond any halo of rim erythema), cleaned of what is not skin. Clinical photographs
 have rulers, skin-marker dots, moles, tattoos, hair and cast shadows next to the lesion, and each
@@ -44,7 +45,7 @@ from skimage import color
 
 FAR_QUANTILE = 0.6
 WORK_SIZE = 128
-KEYS = ("vascularity_delta_ei", "vascularity_delta_a")
+KEYS = ("vascularity_delta_a", "vascularity_delta_ei")
 K_MAD = 2.5
 FLOOR = np.array([1.5, 0.75, 0.75])  # smallest robust scale of L*, a*, b* (skin texture, noise)
 MIN_PIXELS = 10
@@ -146,6 +147,6 @@ def extract(image, mask):
     skin = robust_skin(rgb, lab, far, lit)
     ei = erythema_index(rgb)
     return {
-        "vascularity_delta_ei": float(np.median(ei[lesion]) - np.median(ei[skin])),
         "vascularity_delta_a": float(np.median(lab[lesion][:, 1]) - np.median(lab[skin][:, 1])),
+        "vascularity_delta_ei": float(np.median(ei[lesion]) - np.median(ei[skin])),
     }
