@@ -22,7 +22,8 @@ from tests.support.fake_llm import Reply
 REDNESS = '''"""Lesion redness contrast (test fixture).
 
 Criterion: vss/vascularity - "colour of the scar relative to the surrounding normal skin".
-Measures: mean CIELAB a* inside the mask minus mean a* in a ring 3-15 px outside the mask.
+Measures: median CIELAB a* inside the mask minus median a* in a ring 3-15 px outside the mask
+(medians: a shadow, ruler or mole in part of the ring does not move them).
 Range: about -40..40 (a* units). Empty mask: NaN. No skin around the mask: 0.
 """
 import numpy as np
@@ -41,13 +42,13 @@ def extract(image, mask):
         ring = ~mask
     if not ring.any():
         return {"redness_delta_a": 0.0}
-    return {"redness_delta_a": float(redness[mask].mean() - redness[ring].mean())}
+    return {"redness_delta_a": float(np.median(redness[mask]) - np.median(redness[ring]))}
 '''
 
 # Fails RestrictedPython (augmented assignment to a subscript) -> repaired by REDNESS.
 REDNESS_AUGASSIGN = REDNESS.replace(
-    '    return {"redness_delta_a": float(redness[mask].mean() - redness[ring].mean())}',
-    '    totals = [0.0]\n    totals[0] += float(redness[mask].mean() - redness[ring].mean())\n'
+    '    return {"redness_delta_a": float(np.median(redness[mask]) - np.median(redness[ring]))}',
+    '    totals = [0.0]\n    totals[0] += float(np.median(redness[mask]) - np.median(redness[ring]))\n'
     '    return {"redness_delta_a": totals[0]}',
 )
 
@@ -71,7 +72,8 @@ PIGMENT = '''"""Lesion darkening against the surrounding skin (test fixture).
 
 Criterion: vss/pigmentation - "colour of the scar due to melanin, compared with the surrounding skin".
 Measures: Takiwaki melanin shift -1.06*da* - 1.44*dL* between the darker (glare-free) halves of the
-lesion and of a ring 3-15 px outside it, scaled by 50 / L*(ring) so it is relative to the skin.
+lesion and the lit skin of a ring 3-15 px outside it (its 50-90th percentiles of L*: a cast shadow or
+mole in the ring is darker, glare brighter), scaled by 50 / L*(ring) so it is relative to the skin.
 Range: about -100..100. Empty mask: NaN. No skin around the mask: 0.
 """
 import numpy as np
@@ -79,9 +81,10 @@ from scipy import ndimage
 from skimage import color
 
 
-def darker_half(lab, region):
+def band(lab, region, low, high):
     lightness = lab[:, :, 0][region]
-    keep = lightness <= np.median(lightness)
+    lo, hi = np.percentile(lightness, [low, high])
+    keep = (lightness >= lo) & (lightness <= hi)
     return np.median(lightness[keep]), np.median(lab[:, :, 1][region][keep])
 
 
@@ -96,8 +99,8 @@ def extract(image, mask):
         ring = ~mask
     if not ring.any():
         return {"melanin_shift": 0.0}
-    l_in, a_in = darker_half(lab, mask)
-    l_out, a_out = darker_half(lab, ring)
+    l_in, a_in = band(lab, mask, 0, 50)
+    l_out, a_out = band(lab, ring, 50, 90)
     shift = -1.06 * (a_in - a_out) - 1.44 * (l_in - l_out)
     return {"melanin_shift": float(shift * 50.0 / max(l_out, 1.0))}
 '''
