@@ -71,7 +71,8 @@ def test_prompts_and_test_agree_on_the_direction(criteria, item) -> None:
         assert opposite not in flat, f"{stage} prompt states the opposite direction"
         assert "less pronounced" not in flat
     # the test's own failure text asks for the same movement as the prompts
-    tracking_failure = next(t for t in report.failures if t.startswith("tracking"))
+    # with several criterion families each failure names its family first: "[family a] tracking ..."
+    tracking_failure = next(t for t in report.failures if re.sub(r"^\[family \w+\] ", "", t).startswith("tracking"))
     if not gt.two_sided:
         assert f"the output must {quantity_trend(gt)}" in tracking_failure
         assert quantity_trend(gt) in wanted
