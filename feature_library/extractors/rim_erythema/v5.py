@@ -4,7 +4,7 @@ Criterion: JSW / rim_erythema — "Redness of the skin surrounding the lesion (a
 actively growing keloid)."
 Measures (linearised sRGB, CIELAB D65):
   rim_erythema_delta_ei = median(EI of the ring's skin) - median(EI of the reference skin)  (EI units)
-  rim_erythema_delta_a  = the same with CIELAB a* of the relit pixels (a* units, see below)
+  rim_erythema_delta_a  = the same with CIELAB a* of the relit pixels, see below  (a* units)
 with the erythema index EI = 100 * (log10(1/G) - log10(1/R)) = 100 * log10(R/G) on linearised sRGB.
 Main output: the EI contrast.
 Rim ring: outside pixels at distance d from the lesion with NEAR * s < d <= FAR * s px, s =
