@@ -56,7 +56,7 @@ def ring_pairs(vs: Any, k: int = DISTRACTOR_PHANTOMS) -> tuple[list[tuple[np.nda
     from scafe.data.distractors import RING_KINDS, add_ring_distractor
 
     k = min(k, len(vs.ids))
-    key = (str(vs.family), tuple(vs.ids[:k]))
+    key = (str(vs.family), tuple(vs.ids[:k]), hash(vs.images[0].tobytes()))  # ids repeat across seeds/sizes
     if key not in _pairs_cache:
         pairs: list[tuple[np.ndarray, np.ndarray]] = []
         labels: list[tuple[int, str]] = []
