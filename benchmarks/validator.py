@@ -55,6 +55,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--families", default="", help="phantom families, comma-separated (default: all)")
     parser.add_argument("--groups", default="", help="corpus folders to run (default: all)")
+    parser.add_argument("--seed", type=int, default=None,
+                        help="phantom seed (default: the criterion tests' validation seed; another seed is "
+                             "a held-out check of thresholds calibrated on the validation set)")
     parser.add_argument("--json", type=Path, default=RESULTS, help=f"output JSON (default {RESULTS})")
     args = parser.parse_args()
 
@@ -68,7 +71,7 @@ def main() -> int:
     verdicts = []
     per_family_verdicts: dict[str, list] = {f: [] for f in families}
     for entry in entries:
-        found = judge(entry, families)
+        found = judge(entry, families, seed=args.seed)
         verdicts.extend(found)
         for verdict in found:
             for family in families:
@@ -114,12 +117,19 @@ def main() -> int:
             why = "; ".join(f for d in row["families"].values() for f in (d.get("failures") or [])[:2])
             print(f"  {row['extractor']} for {row['item']} ({row['label']}, "
                   f"{'accepted' if row['accepted'] else 'rejected'}){': ' + why[:300] if why else ''}")
+    everything = [
+        {"extractor": v.entry.label, "item": v.item, "label": "sound" if v.entry.sound else "wrong",
+         "accepted": v.accepted, "families": {f: {k: d.get(k) for k in ("passed", "rho", "form", "nuisance_rho",
+                                                                          "invariance", "failures")}
+                                              for f, d in v.families.items()}}
+        for v in verdicts
+    ]  # fmt: skip
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps({
         "sensitivity": overall["sensitivity"], "specificity": overall["specificity"],
         "n_sound": overall["n_sound"], "n_wrong": overall["n_wrong"], "per_item": per_item,
         "per_family": per_family, "families": list(families), "goals": goals, "misclassified": misclassified,
-        "seconds": round(time.perf_counter() - started, 1), "python": platform.python_version(),
+        "verdicts": everything, "seed": args.seed, "seconds": round(time.perf_counter() - started, 1), "python": platform.python_version(),
     }, indent=2))
     print(f"wrote {args.json}")
     return 0

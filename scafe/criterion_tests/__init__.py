@@ -36,6 +36,7 @@ from scafe.criterion_tests.checks import (
     relative_changes,
     spearman,
 )
+from scafe.criterion_tests.distractors import add_distractor_check
 from scafe.criterion_tests.phantom_sets import (
     CRITERION_FAMILIES,
     VALIDATION_N,
@@ -210,5 +211,6 @@ def run_criterion_tests(source: str, item: Any, *, output_key: str | None = None
         key = output_key or (next(iter(feats[0]), None) if feats and feats[0] else None)
         report.output_key = report.output_key or key
         report.families[family] = evaluate_outputs(outputs, vs, item, report.output_key)
+        add_distractor_check(report.families[family], source, vs, item, report.output_key, outputs, limits)
     report.seconds = time.perf_counter() - started
     return report.finish()

@@ -5,6 +5,10 @@ Moles (melanin), tattoos (dermal ink), rulers (an opaque scale bar with mm ticks
 overlaps ``keep_out``: the lesion with its erythema rim and a 2 mm margin, or (in about a third
 of the phantoms, see ``render.RING_DISTRACTOR_SHARE``) only the lesion and 0.4 mm around it, so
 that distractors also land in the perilesional ring.
+
+:func:`add_ring_distractor` forces one distractor into the perilesional ring of an already rendered
+photograph of **either** family (or of a real photo): the criterion tests of colour and rim items
+(``scafe.criterion_tests.distractors``) compare an extractor's value with and without it.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ import numpy as np
 from scafe.data.texture import blur, draw_curves, random_curves
 
 KINDS = ("mole", "tattoo", "ruler", "shadow")
+#: What :func:`add_ring_distractor` can put next to a scar.
+RING_KINDS = ("ruler", "mole", "tattoo", "marker", "shadow", "hair")
 
 
 @dataclass
@@ -149,3 +155,139 @@ def _shadow(rng: np.random.Generator, shape: tuple[int, int], ppm: float):
 
 
 _MAKERS = {"mole": _mole, "tattoo": _tattoo, "ruler": _ruler, "shadow": _shadow}
+
+
+# ---------------------------------------------------------------------------------------------
+# Forcing distractors into the perilesional ring of a rendered photograph (both families)
+# ---------------------------------------------------------------------------------------------
+#: gentian-violet skin-marker transmittance in camera R, G, B
+MARKER_T = np.array([0.55, 0.18, 0.62], np.float32)
+#: melanin optical density per unit concentration in camera R, G, B (melanin ~ lambda^-3.5)
+MELANIN_OD = np.array([1.0, 1.6, 2.6], np.float32)
+#: tattoo (carbon / blue-black) ink optical density in camera R, G, B
+INK_OD = np.array([2.6, 2.3, 1.5], np.float32)
+
+
+def _to_linear(image: np.ndarray) -> np.ndarray:
+    v = image.astype(np.float32) / 255.0
+    return np.where(v <= 0.04045, v / 12.92, ((v + 0.055) / 1.055) ** 2.4).astype(np.float32)
+
+
+def _to_srgb(lin: np.ndarray) -> np.ndarray:
+    v = np.clip(lin, 0.0, 1.0)
+    enc = np.where(v <= 0.0031308, 12.92 * v, 1.055 * v ** (1 / 2.4) - 0.055)
+    return np.clip(np.round(enc * 255.0), 0, 255).astype(np.uint8)
+
+
+def _band(mask: np.ndarray, ppm: float) -> tuple[np.ndarray, np.ndarray]:
+    """Outside distance (px) and the perilesional ring, 0.3-4 mm beyond the lesion's border."""
+    outside = cv2.distanceTransform((~mask).astype(np.uint8), cv2.DIST_L2, 5)
+    ring = (~mask) & (outside >= max(0.3 * ppm, 1.0)) & (outside <= max(4.0 * ppm, 3.0))
+    return outside, ring
+
+
+def _ring_point(rng: np.random.Generator, ring: np.ndarray) -> tuple[float, float]:
+    ys, xs = np.nonzero(ring)
+    k = int(rng.integers(0, ys.size))
+    return float(xs[k]), float(ys[k])
+
+
+def _local_light(lin: np.ndarray, mask: np.ndarray, ppm: float) -> np.ndarray:
+    """Irradiance proxy: the skin's smoothed luminance relative to its median (gradient, vignette)."""
+    lum = lin.mean(axis=2)
+    weight = (~mask).astype(np.float32)
+    sigma = max(6.0 * ppm, 4.0)
+    num = cv2.GaussianBlur(lum * weight, (0, 0), sigma)
+    den = cv2.GaussianBlur(weight, (0, 0), sigma)
+    local = num / np.maximum(den, 1e-6)
+    return local / max(float(np.median(lum[~mask])), 1e-6)
+
+
+def add_ring_distractor(image: np.ndarray, mask: np.ndarray, kind: str, *, px_per_mm: float,
+                        seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Composite one ``kind`` distractor (:data:`RING_KINDS`) into the perilesional ring of a photo.
+
+    Works on a rendered photograph of either family (no renderer internals), in linear light:
+    moles, tattoo ink and skin-marker dye are absorbers in or on the skin, so they multiply the
+    light the skin returns by their transmittance ``exp(-c * OD)`` (Beer-Lambert; the shading
+    multiplies both alike); a cast shadow multiplies it by ``1 - depth`` (depth 0.3-0.55, soft
+    edge); a ruler (white or yellow plastic, black millimetre ticks, 6-10 mm wide) is opaque and
+    lit by the same light, taken as the skin's smoothed brightness around it; hair is a tuft of
+    dark strands. Rulers and shadows start 0.3-3 mm beyond the lesion and run out of the frame;
+    the other kinds are centred 0.3-4 mm beyond its border. The lesion is never covered.
+
+    Returns ``(image uint8 RGB, distractor mask)``; deterministic for a given ``seed``.
+    """
+    if kind not in RING_KINDS:
+        raise ValueError(f"unknown ring distractor {kind!r}; kinds are: {', '.join(RING_KINDS)}")
+    mask = np.asarray(mask, bool)
+    if not mask.any() or mask.all():
+        return image.copy(), np.zeros_like(mask)
+    rng = np.random.default_rng([int(seed) & 0xFFFFFFFF, RING_KINDS.index(kind)])
+    ppm = max(float(px_per_mm), 0.5)
+    lin = _to_linear(np.asarray(image))
+    _outside, ring = _band(mask, ppm)
+    if not ring.any():
+        ring = ~mask
+    shape = mask.shape
+    if kind in ("ruler", "shadow"):
+        yy, xx = np.mgrid[: shape[0], : shape[1]].astype(np.float32)
+        ang = rng.uniform(0, 2 * np.pi)
+        proj = xx * np.cos(ang) + yy * np.sin(ang)
+        depth = proj - (float(proj[mask].max()) + max(rng.uniform(0.3, 3.0) * ppm, 1.0))
+        if kind == "shadow":
+            soft = max(rng.uniform(0.3, 1.5) * ppm, 1.0)
+            cover = np.clip(depth / soft, 0, 1).astype(np.float32)
+            lin = lin * (1.0 - rng.uniform(0.3, 0.55) * cover)[..., None]
+            return _to_srgb(lin), (cover > 0.5) & ~mask
+        width = max(rng.uniform(6.0, 10.0) * ppm, 4.0)
+        strip = (depth >= 0) & (depth <= width)
+        along = -xx * np.sin(ang) + yy * np.cos(ang)
+        step = ppm if ppm >= 3 else 5 * ppm
+        tick_len = np.where(np.mod(np.round(along / step), 10) == 0, 0.6, 0.35) * width
+        ticks = strip & (np.abs(along / step - np.round(along / step)) * step < 0.5) & (depth <= tick_len)
+        colour = (np.array([0.85, 0.85, 0.82], np.float32) if rng.random() < 0.6
+                  else np.array([0.85, 0.75, 0.25], np.float32))
+        light = _local_light(lin, mask, ppm)[..., None] * 0.9
+        ruler = np.where(ticks[..., None], 0.03, colour[None, None, :]) * light
+        lin = np.where(strip[..., None], ruler, lin)
+        return _to_srgb(lin), strip & ~mask
+    cx, cy = _ring_point(rng, ring)
+    if kind == "mole":
+        yy, xx = np.mgrid[: shape[0], : shape[1]].astype(np.float32)
+        r = max(rng.uniform(1.0, 3.0) * ppm, 1.5)
+        rho = np.hypot(xx - cx, (yy - cy) / rng.uniform(0.75, 1.0)) / r
+        amount = np.clip((1.15 - rho) / 0.3, 0, 1) * rng.uniform(1.2, 3.0)
+        amount[mask] = 0.0
+        lin = lin * np.exp(-amount[..., None] * MELANIN_OD)
+        return _to_srgb(lin), (rho < 1.0) & ~mask
+    if kind in ("tattoo", "hair"):
+        n = int(rng.integers(1, 4)) if kind == "tattoo" else int(rng.integers(6, 16))
+        starts = np.array([cx, cy]) + rng.normal(0, (1.0 if kind == "tattoo" else 1.5) * ppm, (n, 2))
+        lengths = rng.uniform(6, 14, n) * ppm
+        widths = (np.maximum(rng.uniform(0.6, 1.5, n) * ppm, 1.0) if kind == "tattoo"
+                  else np.full(n, max(0.08 * ppm, 1.0)))
+        curves = random_curves(rng, n, starts, lengths, wiggle=0.35 if kind == "tattoo" else 0.08, steps=12,
+                               heading=None if kind == "tattoo" else rng.uniform(0, 2 * np.pi), spread=np.pi)
+        cover = draw_curves(shape, curves, widths)
+        cover[mask] = 0.0
+        if kind == "tattoo":
+            lin = lin * np.exp(-2.0 * cover[..., None] * rng.uniform(0.6, 1.5) * INK_OD)
+        else:
+            hair_rgb = np.array([0.02, 0.015, 0.012], np.float32) * _local_light(lin, mask, ppm)[..., None]
+            a = 0.85 * cover[..., None]
+            lin = lin * (1 - a) + a * hair_rgb
+        return _to_srgb(lin), (cover > 0.35) & ~mask
+    # marker: surgical skin-marker dots (gentian violet) along a short line in the ring
+    n = int(rng.integers(3, 8))
+    ang = rng.uniform(0, 2 * np.pi)
+    spacing = rng.uniform(1.0, 2.5) * ppm
+    canvas = np.zeros(shape, np.uint8)
+    for k in range(n):
+        x, y = cx + k * spacing * np.cos(ang), cy + k * spacing * np.sin(ang)
+        cv2.circle(canvas, (int(round(x * 16)), int(round(y * 16))), int(max(0.5 * ppm, 1.0) * 16), 255,
+                   -1, cv2.LINE_AA, shift=4)
+    amount = canvas.astype(np.float32) / 255.0 * rng.uniform(0.7, 1.0)
+    amount[mask] = 0.0
+    lin = lin * (1 - amount[..., None] * (1 - MARKER_T))
+    return _to_srgb(lin), (amount > 0.3) & ~mask

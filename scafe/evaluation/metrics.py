@@ -22,6 +22,7 @@ the 95% interval; it therefore covers both test-set sampling noise and training-
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -128,7 +129,9 @@ def bootstrap_summary(
     out: dict[str, Summary] = {}
     cols = np.arange(n_boot)[None, :]
     for m in METRICS:
-        boot = np.nanmean(per_rep[m][rep_idx.T, cols], axis=0) if r else np.array([np.nan])
+        with warnings.catch_warnings():  # a replicate where every repeat is undefined stays NaN, silently
+            warnings.simplefilter("ignore", RuntimeWarning)
+            boot = np.nanmean(per_rep[m][rep_idx.T, cols], axis=0) if r else np.array([np.nan])
         finite = boot[np.isfinite(boot)]
         lo, hi = (np.percentile(finite, [2.5, 97.5]) if finite.size else (np.nan, np.nan))
         mean = float(np.nanmean(point[m])) if np.isfinite(point[m]).any() else float("nan")

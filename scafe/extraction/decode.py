@@ -49,8 +49,11 @@ def _cv2_read(path: str | os.PathLike[str]) -> np.ndarray | None:
     return arr if isinstance(arr, np.ndarray) and arr.dtype == np.uint8 else None
 
 
-def read_image_fast(path: str | os.PathLike[str]) -> np.ndarray:
-    """Same result as ``scafe.data.dataset.read_image(path)``; faster for 8-bit RGB PNG files."""
+def read_image_fast(path: str | os.PathLike[str], bit_depth: int | None | str = "setting") -> np.ndarray:
+    """Same result as ``scafe.data.dataset.read_image(path)``; faster for 8-bit RGB PNG files.
+
+    ``bit_depth`` (16-bit images only): as :func:`scafe.data.images.decode_image`.
+    """
     layout = _png_layout(path)
     if layout is not None:
         check_pixels(layout[0], layout[1], path)  # before OpenCV allocates anything
@@ -60,9 +63,9 @@ def read_image_fast(path: str | os.PathLike[str]) -> np.ndarray:
             import cv2
 
             return np.ascontiguousarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
-    from scafe.data.dataset import read_image
+    from scafe.data.images import decode_image
 
-    return read_image(Path(path))
+    return decode_image(Path(path), bit_depth)[0]
 
 
 def read_mask_fast(path: str | os.PathLike[str]) -> np.ndarray:

@@ -52,6 +52,9 @@ class WorkItem:
     image: np.ndarray | None = None
     mask: np.ndarray | None = None
     loader: Callable[[], tuple[np.ndarray, np.ndarray]] | None = field(default=None, repr=False)
+    #: bit depth of 16-bit images for a worker elsewhere (8..16, None = auto; "setting": this process's
+    #: SCAFE_BIT_DEPTH); set by :meth:`for_transport`, so a remote Dask worker decodes as the host does
+    bit_depth: int | None | str = "setting"
 
     def load(self) -> tuple[np.ndarray, np.ndarray]:
         """Return ``(image uint8 (H,W,3), mask bool (H,W))``."""
@@ -64,11 +67,15 @@ class WorkItem:
         if self.image_path is None or self.mask_path is None:
             raise ValueError(f"work item {self.id!r} has neither arrays nor both file paths")
         # same arrays (and errors) as scafe.data.dataset.read_image/read_mask, faster for PNG
-        return read_image_fast(self.image_path), read_mask_fast(self.mask_path)
+        return read_image_fast(self.image_path, bit_depth=self.bit_depth), read_mask_fast(self.mask_path)
 
     def for_transport(self) -> WorkItem:
-        """A copy without the loader closure (Dask workers re-read from the paths)."""
-        return WorkItem(self.id, self.image_path, self.mask_path, self.image, self.mask)
+        """A copy without the loader closure (Dask workers re-read from the paths, with this
+        process's bit-depth setting: a worker's own environment may differ)."""
+        from scafe.data.images import bit_depth_setting
+
+        depth = bit_depth_setting() if self.bit_depth == "setting" else self.bit_depth
+        return WorkItem(self.id, self.image_path, self.mask_path, self.image, self.mask, bit_depth=depth)
 
 
 #: One finished cell: (image id, extractor sha256, outcome, features or None, reason).

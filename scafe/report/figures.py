@@ -229,7 +229,8 @@ def class_distributions(frame: pd.DataFrame, y: np.ndarray, labels: dict[str, st
         bins = np.linspace(lo, hi if hi > lo else lo + 1, 24)
         for cls, name, c in ((0, "hypertrophic", "#e0a030"), (1, "keloid", "#b03060")):
             ax.hist(np.clip(x[ok & (y == cls)], lo, hi), bins=bins, alpha=0.55, color=c, label=name, density=True)
-        ax.set_title(textwrap.fill(labels.get(column, column), 38, break_on_hyphens=False), fontsize=8.5)
+        ax.set_title(textwrap.fill(labels.get(column, column), 40, break_long_words=False, break_on_hyphens=False),
+                     fontsize=8.5)
         ax.set_xlabel(textwrap.fill(axis_labels.get(column, f"{column} (unit not stated)"), 44,
                                     break_on_hyphens=False), fontsize=7.5)
         if k % cols == 0:

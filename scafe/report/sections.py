@@ -132,10 +132,9 @@ def provenance_section(prov: dict[str, Any], run_facts: list[tuple[str, str]], s
         [("", [esc(e.get("name")), esc(e.get("version")), esc(e.get("origin")), esc(e.get("criterion")),
                esc(e.get("contract") or "–"), esc(e.get("criterion_test")), fmt(e.get("rho"))])
          for e in extractors]) if extractors else "<p>No active extractor was found in the library.</p>")
-    packages = prov.get("packages") or {}
-    body += "<h3>Packages</h3>" + table(["package", "version"], [("", [esc(k), esc(v)]) for k, v in packages.items()])
-    settings = prov.get("model_settings") or {}
-    body += "<h3>Model settings</h3>" + table(["setting", "value"], [("", [esc(k), esc(v)]) for k, v in settings.items()])
+    for heading, pairs in (("Packages", prov.get("packages") or {}), ("Model settings", prov.get("model_settings") or {})):
+        body += (f"<h3>{heading}</h3><dl class='facts'>"
+                 + "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in pairs.items()) + "</dl>")
     return section("Provenance and what was skipped", "Everything needed to reproduce or question these figures.",
                    body + skipped_html, "provenance")
 

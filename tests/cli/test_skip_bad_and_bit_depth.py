@@ -181,3 +181,17 @@ def test_extraction_progress_lines_off_a_terminal(tiny: dict[str, Path], capsys:
     monkeypatch.setenv("SCAFE_PROGRESS", "off")
     extract(tiny["data"], progress=True)
     assert "extracting" not in capsys.readouterr().err
+
+
+def test_work_items_carry_the_bit_depth_to_remote_workers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Dask worker elsewhere has its own environment: the host's setting travels with the item."""
+    from scafe.extraction.engine import WorkItem
+
+    expected12 = _sensor_tiff(tmp_path / "s.tif")
+    Image.fromarray(np.full((24, 20), 255, np.uint8)).save(tmp_path / "m.png")
+    monkeypatch.setenv("SCAFE_BIT_DEPTH", "16")
+    item = WorkItem("s", str(tmp_path / "s.tif"), str(tmp_path / "m.png")).for_transport()
+    assert item.bit_depth == 16
+    monkeypatch.setenv("SCAFE_BIT_DEPTH", "auto")  # the worker's own setting
+    assert item.load()[0].max() == 16  # decoded as the host said, not as 12-bit
+    assert np.array_equal(WorkItem("s", str(tmp_path / "s.tif"), str(tmp_path / "m.png")).load()[0], expected12)

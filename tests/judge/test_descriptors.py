@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 import pytest
@@ -151,20 +150,6 @@ def test_bad_inputs_raise_data_error(skin: np.ndarray) -> None:
         compute_descriptors(skin, np.zeros((10, 10), bool))
     with pytest.raises(DataError, match="uint8"):
         compute_descriptors(skin.astype(np.float32), np.zeros((N, N), bool))
-
-
-def test_speed_512() -> None:
-    lesion = _disc(256, 256, 90, n=512)
-    image = _image_with(lesion)
-    compute_descriptors(image, lesion)
-    times = []
-    for _ in range(7):
-        t0 = time.process_time()
-        compute_descriptors(image, lesion)
-        times.append(time.process_time() - t0)
-    # CPU time, not wall: the test machine is shared and wall time measures the queue. The goal
-    # is 20 ms (benchmarks/judge.py measures it); this only catches gross regressions.
-    assert min(times) < 0.050
 
 
 def test_self_consistency_is_high_on_the_edge_and_low_when_misplaced() -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from scafe.criteria import validate_criteria_file
 from scafe.studio import StudioConfig
@@ -90,6 +91,11 @@ def test_prompt_preview_is_the_rendered_prompt_of_the_edited_text(studio_root: P
                                           root=studio_root, **sample_context(stage))
 
 
+def _vasc_min_rho(text: str) -> str:
+    """The vascularity threshold as the file has it (the form sends every field back unchanged)."""
+    return str(yaml.safe_load(text)["items"][0]["ground_truth"].get("min_rho", 0.5))
+
+
 def test_form_edit_keeps_comments_and_save_writes_atomically(studio_root: Path, client_factory) -> None:
     client = client_factory(StudioConfig(root=studio_root, token=TOKEN))
     path = studio_root / "prompts/criteria/vss.yaml"
@@ -99,7 +105,7 @@ def test_form_edit_keeps_comments_and_save_writes_atomically(studio_root: Path, 
     form = client.post("/api/criteria/vss/form", json={"text": before, "item": "vascularity", "fields": {
         "definition": "Blood vessels seen as redness of the scar against the surrounding skin.",
         "anchors": {"1": "pink (light red)"}, "observable_in_photo": True,
-        "ground_truth": {"column": "latent_hb_excess", "direction": "+", "min_rho": "0.5",
+        "ground_truth": {"column": "latent_hb_excess", "direction": "+", "min_rho": _vasc_min_rho(before),
                          "max_nuisance_rho": "0.3"}}}).json()  # the whole form, as the page sends it
     text = form["text"]
     saved = client.post("/api/criteria/vss/save", json={"text": text, "base_sha256": _sha(before)})
@@ -112,7 +118,7 @@ def test_form_edit_keeps_comments_and_save_writes_atomically(studio_root: Path, 
     changed = [ln for ln in after.splitlines() if ln not in before.splitlines()]
     assert len(changed) == 2  # exactly the two edited lines; the rest of the file is byte-identical
     stale = {row["label"] for row in saved.json()["stale"]}
-    assert "vss_vascularity@v3" in stale
+    assert "vss_vascularity@v4" in stale
     assert not list(path.parent.glob(".vss.yaml.*.tmp"))
 
 
@@ -146,7 +152,7 @@ def test_read_only_refuses_every_write(studio_root: Path, phantom_data: Path, cl
     path = studio_root / "prompts/criteria/vss.yaml"
     text = path.read_text()
     assert client.post("/api/criteria/vss/save", json={"text": text + "\n", "base_sha256": _sha(text)}).status_code == 403
-    assert client.post("/api/refresh", json={"label": "vss_vascularity@v3"}).status_code == 403
+    assert client.post("/api/refresh", json={"label": "vss_vascularity@v4"}).status_code == 403
     assert client.post("/api/grades", json={"item": "vss/vascularity", "case": "x", "grade": "1"}).status_code == 403
     page = client.get("/criteria/vss/vascularity").text
     assert 'id="save"' not in page
@@ -350,7 +356,7 @@ def test_rerun_job_reports_progress_and_accept_reuses_its_reports(studio_root: P
     path = studio_root / "prompts/criteria/vss.yaml"
     path.write_text(path.read_text().replace("Presence of blood vessels", "Presence of visible blood vessels", 1))
     states = {r.label: r.state for r in client.studio.status()}
-    assert states["vss_vascularity@v3"] == "stale"
+    assert states["vss_vascularity@v4"] == "stale"
     job = client.post("/api/verify", json={"item": "vss/vascularity"}).json()
     assert job["total"] == 2  # one active extractor: battery, then criterion tests
     while job["state"] not in ("done", "failed"):
@@ -358,16 +364,16 @@ def test_rerun_job_reports_progress_and_accept_reuses_its_reports(studio_root: P
         job = client.get(f"/api/jobs/{job['id']}").json()
     assert job["state"] == "done", job
     (result,) = job["result"]["results"]
-    assert result["label"] == "vss_vascularity@v3"
+    assert result["label"] == "vss_vascularity@v4"
     assert result["ok"]
     assert result["stale"]
-    accept = client.post("/api/refresh", json={"label": "vss_vascularity@v3"}).json()
+    accept = client.post("/api/refresh", json={"label": "vss_vascularity@v4"}).json()
     while accept["state"] not in ("done", "failed"):
         time.sleep(0.1)
         accept = client.get(f"/api/jobs/{accept['id']}").json()
     assert accept["state"] == "done", accept
     assert accept["result"]["reused_reports"] is True
     states = {r.label: r.state for r in client.studio.status()}
-    assert states["vss_vascularity@v3"] == "active"
+    assert states["vss_vascularity@v4"] == "active"
     history = client.studio.library().history[-1]
-    assert (history.action, history.name, history.version) == ("refresh", "vss_vascularity", 3)
+    assert (history.action, history.name, history.version) == ("refresh", "vss_vascularity", 4)

@@ -64,8 +64,13 @@ def load_corpus(groups: list[str] | None = None) -> list[CorpusEntry]:
     return entries
 
 
-def judge(entry: CorpusEntry, families: tuple[str, ...], items: list[str] | None = None) -> list[Verdict]:
-    """Run the validator on ``entry`` for each of its items (or ``items``) on ``families``."""
+def judge(entry: CorpusEntry, families: tuple[str, ...], items: list[str] | None = None,
+          seed: int | None = None) -> list[Verdict]:
+    """Run the validator on ``entry`` for each of its items (or ``items``) on ``families``.
+
+    ``seed``: the phantom set (default the criterion tests' own validation seed); another seed is a
+    held-out set for checking thresholds that were calibrated on the validation set.
+    """
     import sandbox
     from scafe.criteria import find_item
     from scafe.criterion_tests import evaluate_outputs, run_outputs, validation_set
@@ -82,14 +87,16 @@ def judge(entry: CorpusEntry, families: tuple[str, ...], items: list[str] | None
     orientation_free = any(item.orientation_free for _, item in resolved)
     results: dict[str, list[bool]] = {ref: [] for ref in refs}
     for family in families:
-        vs = validation_set(family=family)
+        vs = validation_set(family=family) if seed is None else validation_set(seed=seed, family=family)
         outputs = run_outputs(source, vs, orientation_free=orientation_free)
         key = next(iter(outputs["features"][0]), None) if outputs["features"] and outputs["features"][0] else None
         for verdict, (_, item) in zip(verdicts, resolved, strict=True):
             result = evaluate_outputs(outputs, vs, item, key)
             results[verdict.item].append(result.passed)
             verdict.families[family] = {"passed": result.passed, "rho": result.rho, "form": result.form,
-                                        "failures": result.failures}
+                                        "failures": result.failures,
+                                        "nuisance_rho": {c: round(v, 4) for c, v in result.nuisance_rho.items()},
+                                        "invariance": result.invariance_max_rel_change}
     for verdict in verdicts:
         verdict.accepted = bool(results[verdict.item]) and all(results[verdict.item])
     return verdicts

@@ -1,7 +1,8 @@
 """The validator on its labelled corpus (issue 11 item 5).
 
-Default run: a quick subset (one sound and one wrong extractor for a colour, a shape and a
-shading item) through the real battery and criterion tests. The whole corpus, with its
+Default run: a quick subset (one sound and one wrong extractor for a colour, a shape, a size and
+a shading item) through the real battery and criterion tests on family A; the same on family B is
+marked slow. The whole corpus, with its
 sensitivity and specificity per item, is ``benchmarks/validator.py`` (figures, not a gate here);
 ``test_whole_corpus_is_labelled`` only checks the corpus is complete.
 """
@@ -43,8 +44,13 @@ def test_whole_corpus_is_labelled() -> None:
         assert ("flawed" in doc) == (not entry.sound), entry.label  # a wrong one names its flaw
 
 
+FAMILIES = [pytest.param("a", id="a"), pytest.param("b", id="b", marks=pytest.mark.slow)]
+
+
+@pytest.mark.parametrize("family", FAMILIES)
 @pytest.mark.parametrize("entry", [e for e in ALL if e.label in QUICK], ids=lambda e: e.label)
-def test_quick_subset_is_judged_right(entry) -> None:
-    [verdict] = judge(entry, ("a",), items=entry.items[:1])
+def test_quick_subset_is_judged_right(entry, family) -> None:
+    """Family A in the default suite; family B (rendered once, then cached) with ``-m slow``."""
+    [verdict] = judge(entry, (family,), items=entry.items[:1])
     reasons = [f for fam in verdict.families.values() for f in (fam.get("failures") or [])]
     assert verdict.accepted == entry.sound, reasons

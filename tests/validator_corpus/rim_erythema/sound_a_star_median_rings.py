@@ -1,4 +1,7 @@
-"""Rim erythema: median a* 4-14 px outside minus median a* 30-50 px outside (medians ignore hair and moles).
+"""Rim erythema: median a* 2-6 px outside minus median a* 30-50 px outside (medians ignore hair and
+moles). The near ring hugs the border: the halo is 1-4 mm wide and fades outwards, so a ring
+reaching 15 px out (up to 6 mm) mostly averages unaffected skin; it starts 2 px out so camera
+blur does not bring the lesion's own colour in (corpus fix, session 2).
 
 Empty mask: NaN.
 """
@@ -13,7 +16,7 @@ def extract(image, mask):
     if not mask.any():
         return {"rim_redness": float("nan")}
     far = ndimage.distance_transform_edt(~mask)
-    near = (far > 4) & (far <= 14)
+    near = (far > 2) & (far <= 6)
     away = (far > 30) & (far <= 50)
     if not near.any() or not away.any():
         near = (far > 0) & (far <= max(float(far.max()) / 2.0, 1.0))

@@ -1,4 +1,7 @@
-"""Rim erythema: mean a* in a ring 3-15 px outside minus mean a* 25-45 px outside.
+"""Rim erythema: mean a* in a ring 2-5 px outside minus mean a* 25-45 px outside. The near ring
+hugs the border: the halo is 1-4 mm wide and fades outwards, so a ring reaching 15 px out (up to
+6 mm) mostly averages unaffected skin; it starts 2 px out so camera blur does not bring the
+lesion's own colour in (corpus fix, session 2).
 
 Empty mask: NaN.
 """
@@ -13,7 +16,7 @@ def extract(image, mask):
     if not mask.any():
         return {"rim_redness": float("nan")}
     far = ndimage.distance_transform_edt(~mask)
-    near = (far > 3) & (far <= 15)
+    near = (far > 2) & (far <= 5)
     away = (far > 25) & (far <= 45)
     if not near.any() or not away.any():
         near = (far > 0) & (far <= max(float(far.max()) / 2.0, 1.0))

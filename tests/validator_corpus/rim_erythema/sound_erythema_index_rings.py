@@ -1,4 +1,7 @@
-"""Rim erythema: erythema index 100*log10(R/G), median 2-12 px outside minus median 20-40 px outside.
+"""Rim erythema: erythema index 100*log10(R/G), median 2-7 px outside minus median 20-40 px
+outside. The near ring hugs the border: the halo is 1-4 mm wide and fades outwards, so a ring
+reaching 15 px out (up to 6 mm) mostly averages unaffected skin; it starts 2 px out so camera
+blur does not bring the lesion's own colour in (corpus fix, session 2).
 
 Empty mask: NaN.
 """
@@ -12,7 +15,7 @@ def extract(image, mask):
     if not mask.any():
         return {"rim_redness": float("nan")}
     far = ndimage.distance_transform_edt(~mask)
-    near = (far > 2) & (far <= 12)
+    near = (far > 2) & (far <= 7)
     away = (far > 20) & (far <= 40)
     if not near.any() or not away.any():
         near = (far > 0) & (far <= max(float(far.max()) / 2.0, 1.0))
