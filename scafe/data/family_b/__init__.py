@@ -22,6 +22,9 @@ from scafe.data.family_b.scene import sample_lesion, sample_scene
 from scafe.data.phantom_format import Phantom, vss_scores
 
 VESSEL_HB = 5.0
+#: specular weight per unit of gloss: a stretched, sebum-coated scar epidermis reflects several
+#: times more than the Fresnel term of dry skin alone (F0 = 0.028), so its highlight stands out
+GLOSS_WEIGHT = 10.0
 SEED_TAG = 0xB0B
 
 
@@ -90,14 +93,14 @@ def render_phantom_b(index: int, *, seed: int, size: int, profile: str, keloid_f
     h = h_scar + bumps - furrows
     raised = np.clip(h_scar / max(0.3 * height, 1e-6), 0, 1) * w
     gloss = 0.02 + (p["gloss"] - 0.02) * raised
-    rough = 0.45 - 0.55 * gloss
+    rough = 0.45 - 0.7 * gloss
     ex = extras.place(world_rng, lat, s["n_distractors"], signed, p["rim_width_mm"], s["ring_distractors"])
     hair = extras.hair(world_rng, lat, s["hair_density"])
     if label == "keloid":
         hair = hair * (1 - w)
     view = camera.view_vector(s)
     diffuse, sky, spec = surface.shade(h, lat.sp, s["light_elevation_deg"], s["light_azimuth_deg"], view,
-                                       rough, gloss * 4.0)
+                                       rough, gloss * GLOSS_WEIGHT)
     illum = spectral.camera_rgb(np.ones((1, spectral.LAMBDA.size)), s["color_temp_k"])[0]
     albedo = spectral.lookup(mel + ex.melanin, hb, s["color_temp_k"])
     ink = np.exp(-2 * ex.ink[..., None] * np.array([2.6, 2.3, 1.5], np.float32))

@@ -9,7 +9,8 @@ lesion is the iso-contour ``F = 1`` of a sum of Gaussian "balls"
   (bisection on the area of ``F > 1`` against ``extension_ratio * wound area``);
 * lobes: 0-4 extra balls on the chain's flanks, whose weight (how far they bulge) is set by the
   target irregularity ``1 - solidity``;
-* claws (pseudopods): chains of 4-7 shrinking balls that walk outwards from the body.
+* claws (pseudopods): chains of 4-7 shrinking balls that walk outwards from the body, leaving it
+  within +-40 deg of the wound path's normal (a claw along the path would merge into the body).
 
 The wound itself is the iso-contour of the same construction with the wound's own width. True
 measures (area mm^2, solidity, aspect ratio, extension ratio, the widest inscribed radius) come
@@ -131,7 +132,15 @@ def build(rng: np.random.Generator, p: dict, length: float, wound_half_width: fl
             start = path[int(claw_at[k] * (len(path) - 1))]
             r0 = wound_half_width * scale * 0.6
             length_mm = p["pseudopod_lengths"][k] * np.sqrt(target / np.pi) * 1.6 + 2 * r0
-            ang = claw_dirs[k] + np.cumsum(claw_bend[k])
+            # a claw grows out of the scar into the skin: it leaves the body on one side, within
+            # +-40 deg of the path's normal (along the path it would merge into the body), and
+            # bends gently as it goes
+            i = int(claw_at[k] * (len(path) - 1))
+            tangent = path[min(i + 1, len(path) - 1)] - path[max(i - 1, 0)]
+            side = 1.0 if claw_dirs[k] < np.pi else -1.0
+            spread = 1.4 * ((claw_dirs[k] % np.pi) / np.pi - 0.5)
+            ang = (np.arctan2(tangent[1], tangent[0]) + side * np.pi / 2 + spread
+                   + 0.6 * np.cumsum(claw_bend[k]))
             steps = np.linspace(0, length_mm, 7)
             pts = start + np.stack([np.cumsum(np.r_[0, np.diff(steps)] * np.cos(ang)),
                                     np.cumsum(np.r_[0, np.diff(steps)] * np.sin(ang))], 1)

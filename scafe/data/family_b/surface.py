@@ -14,7 +14,10 @@ perspective, tilt and lens distortion act on the finished scene as they would on
   phase-modulated by noise) plus follicle pits, depth 0.008-0.03 mm (pits 0.04 mm); scar tissue has none;
 * shading: Oren-Nayar diffuse (roughness 0.35) normalised to flat skin = 1, a sky term
   ``0.3 (1 + n_z) / 2``, Cook-Torrance specular (Beckmann, Schlick F0 = 0.028, roughness
-  ``0.45 - 0.55 gloss``), and cast shadows by horizon scanning along the light direction.
+  ``0.45 - 0.7 gloss``, weight ``GLOSS_WEIGHT gloss``), and cast shadows by horizon scanning along the light direction;
+* an on-camera fill flash (``FLASH`` = half the key light, along the view): diffuse ``n.v`` and a
+  Cook-Torrance highlight where the scar faces the camera, so a glossy scar shows a highlight at
+  any key-light elevation (the key light alone needs a slope of half the light's zenith angle).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import cv2
 import numpy as np
 
 ON_SIGMA = 0.35
+FLASH = 0.5  # on-camera fill flash, relative to the key light (clinical photos use one)
 
 
 class Lattice:
@@ -167,4 +171,10 @@ def shade(h: np.ndarray, sp: float, light_el_deg: float, light_az_deg: float, vi
     fres = 0.028 + (1 - 0.028) * (1 - vh) ** 5
     geo = np.minimum(1, np.minimum(2 * nh * nv / vh, 2 * nh * nl / vh))
     spec = spec_weight * d_beck * fres * geo / (4 * nv) * (1 - shadow)
+    # the on-camera fill flash (light along the view): its highlight sits where the surface faces
+    # the camera (the top of every raised scar), whatever the key light's angle; its diffuse part
+    # is n.v, normalised like the key light so that flat skin gets FLASH
+    d_flash = np.exp((nv**2 - 1) / (m2 * nv**2)) / (np.pi * m2 * nv**4)
+    spec = spec + FLASH * spec_weight * d_flash * 0.028 * np.minimum(1, 2 * nv * nv) / (4 * nv)
+    diffuse = diffuse + FLASH * nv / max(float(view[2]), 1e-3)
     return diffuse, sky, spec
