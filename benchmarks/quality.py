@@ -165,7 +165,9 @@ def merge_methods(old: dict, new: dict, methods: list[str]) -> dict:
     skipped += [s for s in new["skipped"] if s not in skipped]
     runs = old["dataset"].get("runs") or [{"methods": sorted({r["method"] for r in old["results"]}),
                                            "timings": old["dataset"].get("timings")}]
-    dataset = {**new["dataset"], "runs": [*runs, {"methods": sorted(ran), "timings": new["dataset"].get("timings")}]}
+    kept = {k: v for k, v in old["dataset"].items() if v is not None and new["dataset"].get(k) is None}
+    dataset = {**new["dataset"], **kept,  # e.g. radiomics_backend, which a library-only sitting leaves None
+               "runs": [*runs, {"methods": sorted(ran), "timings": new["dataset"].get("timings")}]}
     version = new["library_version"] if "library+xgboost" in ran else old["library_version"]
     return {"library_version": version, "dataset": dataset, "results": results, "skipped": skipped}
 
