@@ -142,20 +142,32 @@ def merge_methods(old: dict, new: dict, methods: list[str]) -> dict:
 
     Exact, not an approximation: the training subsets depend only on (seed, size, repeat) and each
     method's fits and bootstrap are seeded on their own, so a method's rows do not depend on which
-    other methods ran beside it (tests/benchmarks/ checks this). Refused unless both runs used the
-    same phantom folders (whose names carry the rendering-code hash), sizes, repeats and seed.
+    other methods ran beside it (tests/benchmarks/ checks this). Refused unless both runs saw the
+    same pixels (sha256 of every image and mask and of the manifests, from the provenance block),
+    sizes, repeats and seed.
     """
-    for key in ("train", "test", "sizes", "repeats", "seed", "n_test"):
-        if old["dataset"].get(key) != new["dataset"].get(key):
-            raise SystemExit(f"cannot merge: dataset.{key} differs ({old['dataset'].get(key)!r} vs "
-                             f"{new['dataset'].get(key)!r}); re-run every method (drop --methods)")
+
+    def identity(metrics: dict) -> dict:
+        ds = metrics["dataset"]
+        data = (ds.get("provenance") or {}).get("datasets") or {}
+        files = {side: {k: (data.get(side) or {}).get(k) for k in ("manifest_sha256", "files_sha256")}
+                 for side in ("pool", "test")} if data else {"train": ds.get("train"), "test": ds.get("test")}
+        return {"data": files, **{k: ds.get(k) for k in ("sizes", "repeats", "seed", "n_test", "n_train_pool")}}
+
+    before, after = identity(old), identity(new)
+    for key in before:
+        if before[key] != after[key]:
+            raise SystemExit(f"cannot merge: dataset {key} differs ({before[key]!r} vs {after[key]!r}); "
+                             "re-run every method (drop --methods)")
     ran = set(methods)
     results = [r for r in old["results"] if r["method"] not in ran] + new["results"]
     skipped = [s for s in old["skipped"] if s["method"] not in ran]
     skipped += [s for s in new["skipped"] if s not in skipped]
     runs = old["dataset"].get("runs") or [{"methods": sorted({r["method"] for r in old["results"]}),
                                            "timings": old["dataset"].get("timings")}]
-    dataset = {**new["dataset"], "runs": [*runs, {"methods": sorted(ran), "timings": new["dataset"].get("timings")}]}
+    kept = {k: v for k, v in old["dataset"].items() if v is not None and new["dataset"].get(k) is None}
+    dataset = {**new["dataset"], **kept,  # e.g. radiomics_backend, which a library-only sitting leaves None
+               "runs": [*runs, {"methods": sorted(ran), "timings": new["dataset"].get("timings")}]}
     version = new["library_version"] if "library+xgboost" in ran else old["library_version"]
     return {"library_version": version, "dataset": dataset, "results": results, "skipped": skipped}
 

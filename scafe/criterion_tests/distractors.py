@@ -23,6 +23,7 @@ The extractor runs only inside the sandbox (``scafe.criterion_tests._run_all``).
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import numpy as np
@@ -38,7 +39,7 @@ MAX_SHIFT = 0.10
 MAX_WORST_SHIFT = 0.35
 _SEED = 15_004
 
-_pairs_cache: dict[tuple[str, tuple[str, ...]], tuple[list[tuple[np.ndarray, np.ndarray]], list[tuple[int, str]]]] = {}
+_pairs_cache: dict[tuple[str, tuple[str, ...], str], tuple[list[tuple[np.ndarray, np.ndarray]], list[tuple[int, str]]]] = {}
 
 
 def applies(item: Any) -> bool:
@@ -56,7 +57,13 @@ def ring_pairs(vs: Any, k: int = DISTRACTOR_PHANTOMS) -> tuple[list[tuple[np.nda
     from scafe.data.distractors import RING_KINDS, add_ring_distractor
 
     k = min(k, len(vs.ids))
-    key = (str(vs.family), tuple(vs.ids[:k]))
+    # keyed by the pixels, not the ids: every seed and size names its phantoms ph00000, ph00001, ...
+    digest = hashlib.sha256()
+    for i in range(k):
+        for arr in (vs.images[i], vs.masks[i]):
+            digest.update(repr((arr.shape, str(arr.dtype))).encode())
+            digest.update(np.ascontiguousarray(arr).tobytes())
+    key = (str(vs.family), tuple(vs.ids[:k]), digest.hexdigest())
     if key not in _pairs_cache:
         pairs: list[tuple[np.ndarray, np.ndarray]] = []
         labels: list[tuple[int, str]] = []

@@ -36,7 +36,7 @@ def test_second_repair_shows_history_checks_and_keyed_advice(tmp_path: Path) -> 
         assert "Failing checks (found vs required):" in text
         assert "Passing checks (keep these):" in text
         assert "tracking the haemoglobin excess of the scar over the surrounding skin: rank correlation" in text
-        assert "required >= +0.45" in text  # vascularity min_rho (prompts/criteria/vss.yaml)
+        assert "required >= +0.40" in text  # vascularity min_rho (prompts/criteria/vss.yaml)
         assert "Advice for this failure, given what your code already does:" in text
         assert "latent_" not in text
         assert "nuisance_" not in text
