@@ -116,7 +116,7 @@ def judge(
     record: Path | None = typer.Option(None, "--record", help=RECORD_HELP),
     replay: Path | None = typer.Option(None, "--replay", help=REPLAY_HELP),
     root: Path | None = typer.Option(None, "--root", help="Project root holding prompts/ (default: SCAFE_ROOT, else found from the working directory)."),
-    skip_bad: bool = typer.Option(False, "--skip-bad", help="With --data: rows whose image or mask cannot be read are also written to OUT/skipped_rows.csv and the exit code is 3 (partial)."),
+    skip_bad: bool = typer.Option(False, "--skip-bad", help="With --data: rows whose image or mask cannot be read are also written to OUT/skipped_rows.csv and the exit code is 3 (partial); without it such rows make the exit code 1 (the readable rows are still judged and written)."),
 ) -> None:
     """Judge one mask (JSON: verdict, confidence, failure_modes, stages, reasoner, descriptors)."""
     from scafe.data.dataset import read_image, read_mask
@@ -132,6 +132,10 @@ def judge(
                                       client=_llm_client(base_url, model, required=vision, record=record, replay=replay))
         if skip_bad and skipped_judgements(summary, data, folder) is not None:  # hook of helper cli (issue 13 s4)
             raise typer.Exit(3)
+        if summary["errors"]:  # the readable rows are judged and written either way; the exit code says it
+            console.print(f"{len(summary['errors'])} row(s) could not be judged (verdict 'error' in judgements.csv); "
+                          "pass --skip-bad to accept a partial run (exit code 3).", highlight=False)
+            raise typer.Exit(1)
         return
     if image is None or mask is None:
         raise UsageError("Pass --image and --mask (one mask), or --data MANIFEST (every mask of a dataset).")

@@ -31,7 +31,8 @@ def _dataset(root: Path) -> Path:
 def test_judge_data_writes_table_summary_and_gallery(tmp_path: Path, capsys) -> None:
     manifest = _dataset(tmp_path)
     out = tmp_path / "out"
-    assert main(["judge", "--data", str(manifest), "--out", str(out), "--json"]) == 0
+    # one unreadable row: the readable rows are judged and written, and the exit code says it (1; 3 with --skip-bad)
+    assert main(["judge", "--data", str(manifest), "--out", str(out), "--json"]) == 1
     summary = json.loads(capsys.readouterr().out)
     assert summary["n"] == 3
     assert summary["verdicts"]["error"] == 1
