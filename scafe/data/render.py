@@ -34,9 +34,10 @@ RELIEF_SCALE_MM = 0.4  # correlation length of the scar's surface bumps: nodules
 RELIEF_EDGE_MM = 0.5  # the bumps fade in over the outer 0.5 mm of the scar
 PORE_DEPTH_MM = 0.03  # skin micro-relief rendered as height: pores are pits ...
 CREASE_DEPTH_MM = 0.03  # ... the crease network grooves (times the skin-texture nuisance) ...
-MICRO_RELIEF_MM = 0.03  # ... and the fine plateaus between them an RMS height of 0.03 x (0.5 + texture) mm
+MICRO_RELIEF_MM = 0.025  # ... and the fine plateaus between them an RMS height of 0.025 x (0.5 + texture) mm
 MICRO_SCALE_MM = 0.4  # correlation length of that fine micro-relief (the skin's finest visible texture)
 PIGMENT_SCALES_MM = (3.0, 12.0)  # melanin texture of the skin: freckle/mottle scales, none finer
+PIGMENT_OLD_STD = float(np.sqrt(1 + 1 / 4 + 1 / 9))  # std of the sessions-1/2 three-octave pigment sum
 RING_DISTRACTOR_SHARE = 0.35
 AMBIENT = 0.30
 WRAP = 0.5  # subsurface-scattering wrap term of the diffuse shading
@@ -203,10 +204,12 @@ def render_scene(rng: np.random.Generator, lesion: LesionParams, scene: ScenePar
     tex = scene.skin_texture
     shp = (size, size)
     # the finest skin texture (0.4 mm) is surface micro-relief, shaded below; melanin varies only
-    # at the freckle/mottle scales (drawn in this order so every later random draw is unchanged)
+    # at the freckle/mottle scales, with the amplitudes those octaves had when a 0.4 mm octave
+    # (weight 1) was part of the pigment (weights 1/2, 1/3 of unit-variance fields, divided by the
+    # old sum's standard deviation); drawn in the old order, so every later random draw is unchanged
     fine = texture.smooth_noise(rng, shp, MICRO_SCALE_MM * ppm)
-    pigment = sum(texture.smooth_noise(rng, shp, s * ppm) / (i + 1) for i, s in enumerate(PIGMENT_SCALES_MM))
-    mel = mel_s * (1 + 0.10 * tex * pigment / (float(np.std(pigment)) + 1e-12))
+    pigment = sum(texture.smooth_noise(rng, shp, s * ppm) / (i + 2) for i, s in enumerate(PIGMENT_SCALES_MM))
+    mel = mel_s * (1 + 0.10 * tex * pigment / PIGMENT_OLD_STD)
     hb = hb_s * (1 + 0.25 * tex * texture.multiscale_noise(rng, shp, (1.0 * ppm, 6 * ppm)))
 
     # lesion colour: melanin scale, then haemoglobin solved for the target central delta a*
