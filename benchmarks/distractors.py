@@ -1,7 +1,9 @@
 """Colour extractors before and after the robust reference skin, on both phantom families.
 
 For each colour/rim reference extractor, the version before the robust reference skin (v3, or v5
-for colour_mismatch) and the active one run through the full criterion tests
+for colour_mismatch), the first robust one that picked skin by lightness (v4, v6 for
+colour_mismatch; v4 for rim_erythema, whose v5 picks it by chromaticity) and the active one run
+through the full criterion tests
 (``scafe.criterion_tests.run_criterion_tests``, sandboxed) on the validation phantoms of every
 family: Spearman rho with the item's ground truth, the nuisance checks, invariance, and the
 "reference skin" check (``scafe.criterion_tests.distractors``: a ruler, mole, tattoo, marker
@@ -30,12 +32,14 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__)
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout first
 
 RESULTS = Path(__file__).resolve().parent / "results" / "distractors.json"
-#: name -> (criterion item, version before the robust reference, its main output)
+#: name -> (criterion item, [(earlier version, its main output), ...])
 BEFORE = {
-    "vss_vascularity": ("vss/vascularity", 3, "vascularity_delta_a"),
-    "vss_pigmentation": ("vss/pigmentation", 3, "pigmentation_delta_mel_takiwaki"),
-    "rim_erythema": ("jsw_keloid/rim_erythema", 3, "rim_erythema_delta_a"),
-    "colour_mismatch": ("manchester/colour", 5, "colour_mismatch_delta_e_weighted"),
+    "vss_vascularity": ("vss/vascularity", [(3, "vascularity_delta_a"), (4, "vascularity_delta_a")]),
+    "vss_pigmentation": ("vss/pigmentation", [(3, "pigmentation_delta_mel_takiwaki"),
+                                              (4, "pigmentation_delta_mel_takiwaki")]),
+    "rim_erythema": ("jsw_keloid/rim_erythema", [(3, "rim_erythema_delta_a"), (4, "rim_erythema_delta_ei")]),
+    "colour_mismatch": ("manchester/colour", [(5, "colour_mismatch_delta_e_weighted"),
+                                              (6, "colour_mismatch_delta_e")]),
 }
 
 
@@ -66,11 +70,11 @@ def main() -> None:
     library = Library.open()
     rows: list[dict] = []
     started = time.perf_counter()
-    for name, (ref, old_version, old_key) in BEFORE.items():
+    for name, (ref, earlier) in BEFORE.items():
         item = find_item(ref)[1]
         active = library.get(name)
-        for entry, key in ((library.get(name, old_version), old_key),
-                           (active, active.validation["criterion"]["output_key"])):
+        runs = [(library.get(name, version), key) for version, key in earlier]
+        for entry, key in runs + [(active, active.validation["criterion"]["output_key"])]:
             report = run_criterion_tests(library.source(entry), item, output_key=key, families=families)
             for family, result in report.families.items():
                 rows.append(_row(entry.label, key, family, result))

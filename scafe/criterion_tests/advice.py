@@ -20,7 +20,11 @@ _PATTERNS = {
     "float": r"astype\(\s*(np\.)?float|img_as_float|rgb2lab|rgb2gray|rgb2hsv|dtype\s*=\s*(np\.)?float",
     "glare": r"percentile\([^)]*9[5-9]|< *np\.percentile",
     "normalised_size": r"sqrt\(|equivalent|radius|mask\.sum\(\)|area",
+    # CIELAB channel 0 (L*, lightness) taken from rgb2lab / cvtColor output
+    "lab_lightness": r"(rgb2lab|cvtColor)\([^\n]*\)\s*\[\s*(:\s*,\s*:|\.\.\.)\s*,\s*0\s*\]|lab\w*\s*\[\s*(:\s*,\s*:|\.\.\.)\s*,\s*0\s*\]",
 }
+#: Items whose quantity is a redness (haemoglobin): a lightness contrast is a different quantity.
+_REDNESS_COLUMNS = ("latent_hb_excess", "latent_rim_delta_a", "latent_central_delta_a")
 
 
 def code_traits(code: str | None) -> set[str]:
@@ -66,10 +70,29 @@ def _nuisance_advice(column: str, words: str, traits: set[str]) -> str:
     return f"It follows {words}: measure it relative to the surrounding skin, which shares it."
 
 
+def _wrong_way_advice(item: Any, traits: set[str]) -> list[str]:
+    """The output moves against the item: a sign slip, or a different quantity that goes the other way.
+
+    Flipping the sign is right only for the first; advising it blindly turned a lightness contrast
+    into a "redness" measure (issue 11: misleading names in a library), so the text says when it applies.
+    """
+    from scafe.criterion_words import item_trend
+
+    lines = [f"The output moves the wrong way: it {item_trend(item)}. If your code measures this very "
+             "quantity with the opposite sign, use the opposite difference or the complement (e.g. 1 - x) "
+             "and rename the key if its meaning changes. If it measures something else that merely goes "
+             "along with it, flipping the sign will not make it a measure of this item: measure the "
+             "quantity itself (see the measurement hint)."]
+    if "lab_lightness" in traits and item.ground_truth.column in _REDNESS_COLUMNS:
+        lines.append("Your code reads CIELAB channel 0, which is L* (lightness); redness is a* (channel 1), "
+                     "or an erythema index from the red and green channels. A darker scar is not a redder "
+                     "one (melanin darkens too).")
+    return lines
+
+
 def advice_for(report: Any, code: str | None, item: Any) -> list[str]:
     """Advice lines for a failed ``CriterionReport`` (or its ``to_dict()``), given the code."""
     from scafe.criteria import NUISANCE_TERMS
-    from scafe.criterion_words import item_trend
 
     traits = code_traits(code)
     families = report.get("families", {}) if isinstance(report, dict) else {
@@ -87,8 +110,7 @@ def advice_for(report: Any, code: str | None, item: Any) -> list[str]:
         if name == "tracking":
             found = check.get("found")
             if found is not None and gt is not None and (found < -0.2 if gt.direction == "+" else found > 0.2):
-                out.append(f"The output moves the wrong way: it {item_trend(item)}. Use the complement "
-                           "(e.g. 1 - x) or the opposite difference, and rename the key if its meaning changes.")
+                out += _wrong_way_advice(item, traits)
             elif gt is not None and gt.within is not None:
                 out.append("The tracking is judged among photos with the same light elevation: use a shading cue "
                            "whose size grows with the elevation of the scar (border shading, highlight on the "

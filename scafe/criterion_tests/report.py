@@ -121,8 +121,11 @@ class CriterionReport:
         """Every failing check and every passing one, in clinical words (the repair prompt shows it)."""
         name = self.item_name or self.item
         fams = ", ".join(self.families) or "-"
+        sizes = {r.n_phantoms for r in self.families.values()}
+        count = (f"{sizes.pop()} validation phantoms per family" if len(sizes) == 1
+                 else f"{self.n_phantoms} validation phantoms in all")
         head = (f"Criterion tests {'passed' if self.passed else 'FAILED'} for {name} (main output "
-                f"{self.output_key!r}; phantom families {fams}, {self.n_phantoms} validation phantoms; "
+                f"{self.output_key!r}; phantom families {fams}, {count}; "
                 "an extractor must pass every check on every family).")
         lines = [head]
         failing = list(self.failures)

@@ -38,6 +38,10 @@ def test_second_repair_shows_history_checks_and_keyed_advice(tmp_path: Path) -> 
         assert "tracking the haemoglobin excess of the scar over the surrounding skin: rank correlation" in text
         assert "required >= +0.40" in text  # vascularity min_rho (prompts/criteria/vss.yaml)
         assert "Advice for this failure, given what your code already does:" in text
+        assert "validation phantoms per family" in text
+        # the scripted code reads L* for a redness item: the advice says so instead of "flip the sign"
+        assert "L* (lightness)" in text
+        assert "flipping the sign will not make it a measure of this item" in text
         assert "latent_" not in text
         assert "nuisance_" not in text
         # the code already compares with a ring: the advice must not tell it to do so again

@@ -115,3 +115,26 @@ def test_repair_feedback_lists_every_check_and_keyed_advice() -> None:
     assert "already compares the lesion with the surrounding skin" in with_ring
     assert "compare the lesion with a ring of skin" in without
     assert "compare the lesion with a ring of skin" not in with_ring
+
+
+def test_wrong_way_advice_says_when_flipping_the_sign_applies() -> None:
+    """A lightness contrast offered for redness falls with it: flipping it would name a lightness 'redness'."""
+    _, item = next((c, i) for c, i in ITEMS if (c.scale, i.id) == ("vss", "vascularity"))
+    report = _failing_report(item)  # moves the wrong way
+    lightness = "lab = color.rgb2lab(image)\nvalue = lab[..., 0][mask].mean()\n"
+    redness = "lab = color.rgb2lab(image)\nvalue = lab[..., 1][mask].mean()\n"
+    with_l = " ".join(advice_for(report, lightness, item))
+    with_a = " ".join(advice_for(report, redness, item))
+    for text in (with_l, with_a):
+        assert "The output moves the wrong way" in text
+        assert "flipping the sign will not make it a measure of this item" in text
+    assert "L* (lightness)" in with_l
+    assert "L* (lightness)" not in with_a
+    # a shape item is not a redness: no channel hint even for code reading L*
+    _, shape = next((c, i) for c, i in ITEMS if (c.scale, i.id) == ("jsw_keloid", "shape"))
+    assert "L* (lightness)" not in " ".join(advice_for(_failing_report(shape), lightness, shape))
+
+
+def test_repair_header_counts_phantoms_per_family() -> None:
+    _, item = next((c, i) for c, i in ITEMS if (c.scale, i.id) == ("vss", "vascularity"))
+    assert "64 validation phantoms per family" in _failing_report(item).repair_text()

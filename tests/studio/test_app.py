@@ -118,7 +118,7 @@ def test_form_edit_keeps_comments_and_save_writes_atomically(studio_root: Path, 
     changed = [ln for ln in after.splitlines() if ln not in before.splitlines()]
     assert len(changed) == 2  # exactly the two edited lines; the rest of the file is byte-identical
     stale = {row["label"] for row in saved.json()["stale"]}
-    assert "vss_vascularity@v4" in stale
+    assert "vss_vascularity@v5" in stale
     assert not list(path.parent.glob(".vss.yaml.*.tmp"))
 
 
@@ -152,7 +152,7 @@ def test_read_only_refuses_every_write(studio_root: Path, phantom_data: Path, cl
     path = studio_root / "prompts/criteria/vss.yaml"
     text = path.read_text()
     assert client.post("/api/criteria/vss/save", json={"text": text + "\n", "base_sha256": _sha(text)}).status_code == 403
-    assert client.post("/api/refresh", json={"label": "vss_vascularity@v4"}).status_code == 403
+    assert client.post("/api/refresh", json={"label": "vss_vascularity@v5"}).status_code == 403
     assert client.post("/api/grades", json={"item": "vss/vascularity", "case": "x", "grade": "1"}).status_code == 403
     page = client.get("/criteria/vss/vascularity").text
     assert 'id="save"' not in page
@@ -358,7 +358,7 @@ def test_rerun_job_reports_progress_and_accept_reuses_its_reports(studio_root: P
     path = studio_root / "prompts/criteria/vss.yaml"
     path.write_text(path.read_text().replace("Presence of blood vessels", "Presence of visible blood vessels", 1))
     states = {r.label: r.state for r in client.studio.status()}
-    assert states["vss_vascularity@v4"] == "stale"
+    assert states["vss_vascularity@v5"] == "stale"
     job = client.post("/api/verify", json={"item": "vss/vascularity"}).json()
     assert job["total"] == 2  # one active extractor: battery, then criterion tests
     while job["state"] not in ("done", "failed"):
@@ -366,16 +366,16 @@ def test_rerun_job_reports_progress_and_accept_reuses_its_reports(studio_root: P
         job = client.get(f"/api/jobs/{job['id']}").json()
     assert job["state"] == "done", job
     (result,) = job["result"]["results"]
-    assert result["label"] == "vss_vascularity@v4"
+    assert result["label"] == "vss_vascularity@v5"
     assert result["ok"]
     assert result["stale"]
-    accept = client.post("/api/refresh", json={"label": "vss_vascularity@v4"}).json()
+    accept = client.post("/api/refresh", json={"label": "vss_vascularity@v5"}).json()
     while accept["state"] not in ("done", "failed"):
         time.sleep(0.1)
         accept = client.get(f"/api/jobs/{accept['id']}").json()
     assert accept["state"] == "done", accept
     assert accept["result"]["reused_reports"] is True
     states = {r.label: r.state for r in client.studio.status()}
-    assert states["vss_vascularity@v4"] == "active"
+    assert states["vss_vascularity@v5"] == "active"
     history = client.studio.library().history[-1]
-    assert (history.action, history.name, history.version) == ("refresh", "vss_vascularity", 4)
+    assert (history.action, history.name, history.version) == ("refresh", "vss_vascularity", 5)

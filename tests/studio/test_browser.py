@@ -176,11 +176,11 @@ def test_rerun_criterion_tests_and_accept(browser: Any, live_server: Any, studio
         group.find_element(By.CSS_SELECTOR, ".run-tests").click()
         wait_for(lambda: group.find_element(By.CSS_SELECTOR, ".job progress").get_attribute("value") not in (None, ""),
                  what="progress bar")
-        row = wait_for(lambda: group.find_element(By.CSS_SELECTOR, 'tr[data-label="vss_vascularity@v4"]'),
+        row = wait_for(lambda: group.find_element(By.CSS_SELECTOR, 'tr[data-label="vss_vascularity@v5"]'),
                        timeout=400, what="test results")
         assert "passed" in row.text
         row.find_element(By.CSS_SELECTOR, "button.accept").click()
         wait_for(lambda: "accepted" in row.text, timeout=120, what="accepted")
     states = {r.label: r.state for r in Library.open(studio_root / "feature_library",
                                                      criteria_dir=studio_root / "prompts/criteria").status()}
-    assert states["vss_vascularity@v4"] == "active"
+    assert states["vss_vascularity@v5"] == "active"

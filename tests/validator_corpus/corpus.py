@@ -65,11 +65,12 @@ def load_corpus(groups: list[str] | None = None) -> list[CorpusEntry]:
 
 
 def judge(entry: CorpusEntry, families: tuple[str, ...], items: list[str] | None = None,
-          seed: int | None = None) -> list[Verdict]:
+          seed: int | None = None, n: int | None = None) -> list[Verdict]:
     """Run the validator on ``entry`` for each of its items (or ``items``) on ``families``.
 
     ``seed``: the phantom set (default the criterion tests' own validation seed); another seed is a
-    held-out set for checking thresholds that were calibrated on the validation set.
+    held-out set for checking thresholds that were calibrated on the validation set. ``n``: phantoms
+    per family (default the criterion tests' ``VALIDATION_N``).
     """
     import sandbox
     from scafe.criteria import find_item
@@ -87,7 +88,8 @@ def judge(entry: CorpusEntry, families: tuple[str, ...], items: list[str] | None
     orientation_free = any(item.orientation_free for _, item in resolved)
     results: dict[str, list[bool]] = {ref: [] for ref in refs}
     for family in families:
-        vs = validation_set(family=family) if seed is None else validation_set(seed=seed, family=family)
+        chosen = {k: v for k, v in (("seed", seed), ("n", n)) if v is not None}
+        vs = validation_set(family=family, **chosen)
         outputs = run_outputs(source, vs, orientation_free=orientation_free)
         key = next(iter(outputs["features"][0]), None) if outputs["features"] and outputs["features"][0] else None
         for verdict, (_, item) in zip(verdicts, resolved, strict=True):

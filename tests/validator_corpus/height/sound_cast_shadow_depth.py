@@ -1,4 +1,4 @@
-"""Height: depth of the darkest sector of the ring 1-8 px outside: 1 - (5th percentile / median) of luminance there, relative to the farther skin.
+"""Height: depth of the darkest part of the ring 1-8 px outside (where the scar casts its shadow, on the side away from the light): 1 - (5th percentile of luminance there / median luminance of the farther skin).
 
 Empty mask: NaN.
 """

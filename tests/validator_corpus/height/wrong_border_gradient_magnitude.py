@@ -1,4 +1,4 @@
-"""Height: excess shading at the border: mean gradient magnitude of log luminance (shading multiplies brightness, so the log cancels skin tone) in a band 4 px either side of the border minus the same on the skin 12-30 px outside.
+"""Height, flawed (a colour-edge measure, not a shading one): mean gradient magnitude of log luminance in a band 4 px either side of the border minus the same on the skin 12-30 px outside. The log cancels the skin's own tone, but the band straddles the scar's colour step against that skin, and an unsigned gradient magnitude cannot tell that step (the same on every side) from shading (bright on the lit side, dark on the other): on held-out sets of 400 photos it follows the scar's colour difference from the skin (partial rho +0.55..+0.61 with Delta E given the height and the light elevation) far more than the height (+0.05..+0.35). Until session 3 it was labelled sound.
 
 Empty mask: NaN.
 """
