@@ -25,6 +25,7 @@ REFERENCE: dict[str, str] = {
     "pseudopod_projections": "jsw_keloid/horizontal_growth",
     "lesion_size": "jsw_keloid/size",
     "height_shading": "vss/height",
+    "surface_relief": "posas_observer/relief",
 }
 
 

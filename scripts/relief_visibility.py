@@ -6,7 +6,8 @@ texture; see ``tests/criterion/near_miss/NOTES.md``). For the validation phantom
 in every random draw except the relief amplitude (its sampled value, 0, and the class maximum), and
 reports, for texture statistics of the kind CLINICAL.md suggests (high-pass of log luminance at
 sigma 1/2/4 px: standard deviation inside the lesion core, and its log ratio to a perilesional
-ring):
+ring) and for the contour-direction isotropy of ``surface_relief@v1`` (``contour_iso``: derivative
+of log luminance along the scar's contour lines over the derivative across them):
 
 - ``effect``: median over phantoms of |stat(relief max) - stat(relief 0)| — what relief does;
 - ``spread``: inter-quartile range of stat(relief 0) over phantoms — what everything else does;
@@ -95,6 +96,20 @@ def _stats(image: np.ndarray, mask: np.ndarray) -> dict[str, float]:
         inside, skin = float(high[core].std()), float(high[ring].std())
         result[f"hp{sigma:g}_inside"] = float(np.log(inside + 1e-9))
         result[f"hp{sigma:g}_ratio"] = float(np.log((inside + 1e-9) / (skin + 1e-9)))
+    # contour-direction isotropy (surface_relief@v1): derivative along the scar's contour lines over
+    # the derivative across them, where a smooth dome's shading changes only across
+    smooth = cv2.GaussianBlur(lum, (0, 0), 1.0)
+    inside = ndimage.distance_transform_edt(mask)
+    level = cv2.GaussianBlur((inside - outside).astype(np.float32), (0, 0), 2.0)
+    sy, sx = np.gradient(level)
+    steep = np.hypot(sx, sy)
+    nx, ny = sx / (steep + 1e-6), sy / (steep + 1e-6)
+    ly, lx = np.gradient(smooth)
+    keep = mask & (inside > 2.5) & (steep > 0.3)
+    keep = keep if keep.sum() >= 5 else mask
+    along = float(np.median(np.abs(ly * nx - lx * ny)[keep]))
+    across = float(np.median(np.abs(lx * nx + ly * ny)[keep]))
+    result["contour_iso"] = along / max(across, 1e-4)
     return result
 
 

@@ -32,7 +32,7 @@ CLASS_RANGES: dict[str, dict[str, tuple[float, float]]] = {
         "rim_width_mm": (1.0, 5.0),
         "melanin_scale": (0.65, 1.35),
         "telangiectasia_density": (0.0, 3.0),
-        "relief": (0.02, 0.30),  # RMS height of the surface bumps, mm
+        "relief": (0.02, 0.40),  # RMS height of the surface bumps, mm (nodular, irregular surfaces)
     },
     "keloid": {
         "extension_ratio": (1.05, 2.8),  # log-uniform; early keloids are barely past the wound
@@ -46,7 +46,7 @@ CLASS_RANGES: dict[str, dict[str, tuple[float, float]]] = {
         "rim_width_mm": (1.0, 5.0),
         "melanin_scale": (0.8, 1.7),
         "telangiectasia_density": (0.0, 5.0),
-        "relief": (0.0, 0.20),
+        "relief": (0.0, 0.25),  # stretched, smoother surfaces
     },
 }
 

@@ -30,10 +30,14 @@ from scafe.data.distractors import add_distractors
 from scafe.data.geometry import Lesion, Wound, build_lesion, measure
 from scafe.data.params import LesionParams, SceneParams
 
-RELIEF_SCALE_MM = 0.6  # correlation length of the scar's surface bumps (nodular collagen), mm
+RELIEF_SCALE_MM = 0.4  # correlation length of the scar's surface bumps: nodules about 1 mm across
 RELIEF_EDGE_MM = 0.5  # the bumps fade in over the outer 0.5 mm of the scar
 PORE_DEPTH_MM = 0.03  # skin micro-relief rendered as height: pores are pits ...
-CREASE_DEPTH_MM = 0.03  # ... and the crease network grooves (times the skin-texture nuisance)
+CREASE_DEPTH_MM = 0.03  # ... the crease network grooves (times the skin-texture nuisance) ...
+MICRO_RELIEF_MM = 0.025  # ... and the fine plateaus between them an RMS height of 0.025 x (0.5 + texture) mm
+MICRO_SCALE_MM = 0.4  # correlation length of that fine micro-relief (the skin's finest visible texture)
+PIGMENT_SCALES_MM = (3.0, 12.0)  # melanin texture of the skin: freckle/mottle scales, none finer
+PIGMENT_OLD_STD = float(np.sqrt(1 + 1 / 4 + 1 / 9))  # std of the sessions-1/2 three-octave pigment sum
 RING_DISTRACTOR_SHARE = 0.35
 AMBIENT = 0.30
 WRAP = 0.5  # subsurface-scattering wrap term of the diffuse shading
@@ -199,7 +203,13 @@ def render_scene(rng: np.random.Generator, lesion: LesionParams, scene: ScenePar
     hb_s = scene.hb_baseline
     tex = scene.skin_texture
     shp = (size, size)
-    mel = mel_s * (1 + 0.10 * tex * texture.multiscale_noise(rng, shp, (0.4 * ppm, 3 * ppm, 12 * ppm)))
+    # the finest skin texture (0.4 mm) is surface micro-relief, shaded below; melanin varies only
+    # at the freckle/mottle scales, with the amplitudes those octaves had when a 0.4 mm octave
+    # (weight 1) was part of the pigment (weights 1/2, 1/3 of unit-variance fields, divided by the
+    # old sum's standard deviation); drawn in the old order, so every later random draw is unchanged
+    fine = texture.smooth_noise(rng, shp, MICRO_SCALE_MM * ppm)
+    pigment = sum(texture.smooth_noise(rng, shp, s * ppm) / (i + 2) for i, s in enumerate(PIGMENT_SCALES_MM))
+    mel = mel_s * (1 + 0.10 * tex * pigment / PIGMENT_OLD_STD)
     hb = hb_s * (1 + 0.25 * tex * texture.multiscale_noise(rng, shp, (1.0 * ppm, 6 * ppm)))
 
     # lesion colour: melanin scale, then haemoglobin solved for the target central delta a*
@@ -232,12 +242,13 @@ def render_scene(rng: np.random.Generator, lesion: LesionParams, scene: ScenePar
     lesion = replace(lesion, height_mm=height)
     h, relief = _height_map(rng, mask, depth, lesion, ppm)
     measured["relief_rms_mm"] = float(np.sqrt(np.mean(relief[mask] ** 2))) if mask.any() else 0.0
-    # pores and skin creases are height too (pits and grooves), so the light shades the skin's
-    # micro-relief as it shades the scar's bumps; scar tissue has neither (its collagen is laid
-    # down without them)
+    # pores, skin creases and the fine plateaus between them are height too (pits, grooves and
+    # bumps of tens of micrometres), so the light shades the skin's micro-relief as it shades the
+    # scar's bumps; scar tissue has none of them (its collagen is laid down without them)
     pore_map = texture.pores(rng, shp, ppm, 0.6 * tex)
     lines = texture.skin_lines(rng, shp, ppm)
-    micro = (PORE_DEPTH_MM * pore_map + CREASE_DEPTH_MM * tex * lines) * (1 - w_lesion)
+    micro = (PORE_DEPTH_MM * pore_map + CREASE_DEPTH_MM * tex * lines
+             + MICRO_RELIEF_MM * (0.5 + tex) * fine) * (1 - w_lesion)
     # the stretched, raised part of the scar is what shines; its flat fringes shine like skin
     raised = np.clip(h / max(0.3 * lesion.height_mm, 1e-6), 0, 1)
     gloss = SKIN_GLOSS + (lesion.gloss - SKIN_GLOSS) * w_lesion * raised
@@ -254,8 +265,8 @@ def render_scene(rng: np.random.Generator, lesion: LesionParams, scene: ScenePar
     lin = refl * (diffuse * layers.shade)[..., None] + (spec * layers.shade)[..., None]
 
     hair = texture.hair(rng, shp, ppm, scene.hair_density, size)
-    if lesion.label == "keloid":  # keloids are hairless
-        hair = hair * (1 - np.clip(w_lesion * 2, 0, 1))
+    # scar tissue has no hair follicles (keloid and hypertrophic alike): hair grows around it only
+    hair = hair * (1 - np.clip(w_lesion * 2, 0, 1))
     # blond .. black hair, never lighter than the skin it grows on
     hair_mel = rng.uniform(min(max(1.5, 1.5 * mel_s), 5.5), 6.0)
     hair_rgb = optics.reflectance(np.array(hair_mel), np.array(0.1)) * 0.9

@@ -1,4 +1,7 @@
-"""Relief: mean |Laplacian of Gaussian (sigma 1.5)| of L* inside the eroded lesion over the ring 5-25 px.
+"""Relief (flawed: a fixed-pixel band-pass on the scar reads the shading of its dome and walls, which
+at the camera's scale span the same few pixels as the bumps, so it measures the scar's thickness and
+curvature, not its surface irregularity): mean |Laplacian of Gaussian (sigma 1.5)| of L* inside the
+eroded lesion over the ring 5-25 px.
 
 Empty mask: NaN.
 """

@@ -1,4 +1,7 @@
-"""Relief: standard deviation of high-pass filtered log luminance (minus a 3 px Gaussian) inside the eroded lesion over the same in the ring 5-25 px.
+"""Relief (flawed: a fixed-pixel band-pass on the scar reads the shading of its dome and walls, which
+at the camera's scale span the same few pixels as the bumps, so it measures the scar's thickness and
+curvature, not its surface irregularity): standard deviation of high-pass filtered log luminance
+(minus a 3 px Gaussian) inside the eroded lesion over the same in the ring 5-25 px.
 
 Empty mask: NaN.
 """

@@ -1,4 +1,7 @@
-"""Relief: std of a difference of Gaussians (1 and 4 px) of log luminance, lesion interior over ring 4-20 px.
+"""Relief (flawed: a fixed-pixel band-pass on the scar reads the shading of its dome and walls, which
+at the camera's scale span the same few pixels as the bumps, so it measures the scar's thickness and
+curvature, not its surface irregularity): std of a difference of Gaussians (1 and 4 px) of log
+luminance, lesion interior over ring 4-20 px.
 
 Empty mask: NaN.
 """
