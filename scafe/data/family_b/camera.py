@@ -45,11 +45,12 @@ def pixel_to_plane(size: int, s: dict, offset: np.ndarray) -> tuple[np.ndarray, 
     # camera looks down -z; rotate the whole rig about a horizontal axis to tilt it
     rot = _rot(np.array([-np.sin(tilt_az), np.cos(tilt_az), 0.0]), tilt)
     centre = rot @ np.array([0.0, 0.0, distance])
-    dirs = np.stack([xr, yr, -np.ones_like(xr)], -1) @ rot.T
-    t = -centre[2] / np.minimum(dirs[..., 2], -1e-6)
-    x = centre[0] + t * dirs[..., 0]
-    y = centre[1] + t * dirs[..., 1]
-    view_cos = -dirs[..., 2] / np.linalg.norm(dirs, axis=-1)
+    # each ray (xr, yr, -1) turned by rot, one component at a time
+    dx, dy, dz = (rot[i, 0] * xr + rot[i, 1] * yr - rot[i, 2] for i in range(3))
+    t = -centre[2] / np.minimum(dz, -1e-6)
+    x = centre[0] + t * dx
+    y = centre[1] + t * dy
+    view_cos = -dz / np.sqrt(dx * dx + dy * dy + dz * dz)
     return x, y, view_cos
 
 
@@ -67,34 +68,35 @@ def _disc(radius: float) -> np.ndarray:
 
 def develop(lin: np.ndarray, view_cos: np.ndarray, illum_rgb: np.ndarray, s: dict,
             rng: np.random.Generator) -> np.ndarray:
-    """Linear scene radiance (H, W, 3) -> 8-bit sRGB-like JPEG-decoded image."""
+    """Linear scene radiance (H, W, 3) -> 8-bit sRGB-like JPEG-decoded image (float32 inside)."""
+    f32 = np.float32
     size = lin.shape[0]
     corner = max(1 - np.cos(np.radians(s["fov_deg"] / 2)) ** 4, 1e-6)  # natural falloff at the corner
-    vig = 1 - 0.5 * s["vignette"] * np.clip((1 - view_cos**4) / corner, 0, 1.5)
-    yy, xx = (np.mgrid[:size, :size] + 0.5) / size - 0.5
+    cos4 = np.asarray(view_cos, f32) ** 4
+    vig = 1 - f32(0.5 * s["vignette"]) * np.clip((1 - cos4) * f32(1 / corner), 0, 1.5)
+    ramp = (np.arange(size, dtype=f32) + f32(0.5)) / f32(size) - f32(0.5)
     ang = rng.uniform(0, 2 * np.pi)
-    grad = 1 + s["illum_gradient"] * (xx * np.cos(ang) + yy * np.sin(ang))
-    raw = lin * (vig * grad)[..., None] * 0.8
+    grad = 1 + f32(s["illum_gradient"]) * (ramp[None, :] * f32(np.cos(ang)) + ramp[:, None] * f32(np.sin(ang)))
+    raw = np.asarray(lin, f32) * (vig * grad * f32(0.8))[..., None]
     # Bayer RGGB mosaic, Poisson-Gaussian noise, demosaic
-    mosaic = np.empty((size, size), np.float64)
+    mosaic = np.empty((size, size), f32)
     mosaic[0::2, 0::2] = raw[0::2, 0::2, 0]
     mosaic[0::2, 1::2] = raw[0::2, 1::2, 1]
     mosaic[1::2, 0::2] = raw[1::2, 0::2, 1]
     mosaic[1::2, 1::2] = raw[1::2, 1::2, 2]
     full_well = 4000.0
-    mosaic = np.asarray(rng.poisson(np.clip(mosaic, 0, None) * full_well), np.float64) / full_well
-    mosaic = mosaic + rng.normal(0, s["read_noise"], mosaic.shape)
-    raw16 = np.clip(mosaic * 65535 / 1.2, 0, 65535).astype(np.uint16)
-    rgb = cv2.cvtColor(raw16, cv2.COLOR_BayerBG2RGB).astype(np.float64) * 1.2 / 65535
+    electrons = rng.poisson(np.clip(mosaic, 0, None) * f32(full_well)).astype(f32)
+    mosaic = electrons * f32(1 / full_well) + rng.normal(0, s["read_noise"], mosaic.shape).astype(f32)
+    raw16 = np.clip(mosaic * f32(65535 / 1.2), 0, 65535).astype(np.uint16)
+    rgb = cv2.cvtColor(raw16, cv2.COLOR_BayerBG2RGB).astype(f32) * f32(1.2 / 65535)
     # auto white balance: divide by 75 % of the illuminant's cast, then the camera's error
-    gains = (1 / illum_rgb) ** 0.75 * np.array(s["wb"])
-    rgb = rgb * (gains / gains[1])
+    gains = (1 / np.asarray(illum_rgb, float)) ** 0.75 * np.array(s["wb"])
+    rgb *= (gains / gains[1]).astype(f32)
     if s["defocus_px"] > 0.3:
-        rgb = np.asarray(cv2.filter2D(rgb.astype(np.float32), -1, _disc(s["defocus_px"]),
-                                      borderType=cv2.BORDER_REFLECT), np.float64)
-    x = np.clip(rgb * 1.15, 0, None)
-    tone = x * (1 + x / 4.0) / (1 + x)  # a mild filmic shoulder
-    enc = np.clip(tone, 0, 1) ** (1 / 2.2)
+        rgb = cv2.filter2D(rgb, -1, _disc(s["defocus_px"]), borderType=cv2.BORDER_REFLECT)
+    x = np.clip(rgb * f32(1.15), 0, None)
+    tone = x * (1 + x * f32(0.25)) / (1 + x)  # a mild filmic shoulder
+    enc = np.clip(tone, 0, 1) ** f32(1 / 2.2)
     u8 = np.clip(np.round(enc * 255), 0, 255).astype(np.uint8)
     buf = io.BytesIO()
     Image.fromarray(u8).save(buf, format="JPEG", quality=int(s["jpeg_quality"]), subsampling=2)

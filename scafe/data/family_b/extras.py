@@ -148,20 +148,19 @@ def hair(rng: np.random.Generator, lat: Lattice, density_cm2: float) -> np.ndarr
         return canvas
     heading = rng.uniform(0, 2 * np.pi)
     diameter_mm = rng.uniform(0.04, 0.1)
-    t = np.linspace(0, 1, 9)[:, None]
+    t = np.linspace(0, 1, 9)[None, :, None]
     for level in (0.35, 0.7, 1.0):
         layer = np.zeros((lat.n, lat.n), np.uint8)
-        lines = []
-        for _ in range(count // 3 + 1):
-            p0 = rng.uniform(0, lat.n, 2)
-            ang = heading + rng.normal(0, 0.35)
-            length = rng.uniform(3.0, 14.0) / lat.sp
-            p2 = p0 + length * np.array([np.cos(ang), np.sin(ang)])
-            p1 = (p0 + p2) / 2 + rng.normal(0, 0.12 * length, 2)
-            curve = (1 - t) ** 2 * p0 + 2 * (1 - t) * t * p1 + t**2 * p2
-            lines.append(np.round(curve * 16).astype(np.int32).reshape(-1, 1, 2))
+        m = count // 3 + 1  # strands of this shade, drawn together
+        p0 = rng.uniform(0, lat.n, (m, 2))
+        ang = heading + rng.normal(0, 0.35, m)
+        length = rng.uniform(3.0, 14.0, m) / lat.sp
+        p2 = p0 + length[:, None] * np.stack([np.cos(ang), np.sin(ang)], 1)
+        p1 = (p0 + p2) / 2 + rng.normal(0, 1, (m, 2)) * (0.12 * length)[:, None]
+        curve = (1 - t) ** 2 * p0[:, None] + 2 * (1 - t) * t * p1[:, None] + t**2 * p2[:, None]
+        lines = list(np.round(curve * 16).astype(np.int32).reshape(m, -1, 1, 2))
         width = max(1, int(round(diameter_mm / lat.sp)))
         cv2.polylines(layer, lines, False, 255, width, cv2.LINE_AA, shift=4)
-        cover = layer.astype(np.float32) / 255 * min(1.0, diameter_mm / lat.sp) * level
+        cover = layer.astype(np.float32) / 255 * np.float32(min(1.0, diameter_mm / lat.sp) * level)
         canvas = np.maximum(canvas, cover)
-    return canvas * 0.9
+    return canvas * np.float32(0.9)

@@ -15,7 +15,8 @@ The camera integrates ``R * E(lam)`` against three Gaussian channel sensitivitie
 G 540 nm, B 455 nm) and divides by the same integral for a white surface, so a white card is
 (1, 1, 1) under any light before white balance. ``E`` is Planck's law at the colour
 temperature. Concentrations are looked up through a 2-D table (melanin x haemoglobin) per
-illuminant, so a full image costs one ``cv2.remap``.
+illuminant (the spectra once, only the camera integral per light), so a full image costs one
+``cv2.remap``.
 
 ``c_hb`` is haemoglobin *absorption at 545 nm* (optical density per unit path, the units of
 ``latent_hb_excess``); ``c_mel`` is melanin absorption at 500 nm.
@@ -87,13 +88,21 @@ def camera_rgb(spectra: np.ndarray, t_k: float) -> np.ndarray:
     return spectra @ weights
 
 
-@lru_cache(maxsize=16)
-def lut(t_k: float) -> np.ndarray:
-    """(LUT_N, LUT_N, 3) float32 camera RGB over melanin (rows, 0..MEL_MAX) x haemoglobin (cols)."""
+@lru_cache(maxsize=1)
+def _lut_spectra() -> np.ndarray:
+    """Reflectance spectra over the (melanin x haemoglobin) table: the same under every light."""
     mel = np.linspace(0, MEL_MAX, LUT_N)
     hb = np.linspace(0, HB_MAX, LUT_N)
     mm, hh = np.meshgrid(mel, hb, indexing="ij")
-    return camera_rgb(skin_reflectance(mm, hh), t_k).astype(np.float32)
+    spectra = skin_reflectance(mm, hh)
+    spectra.setflags(write=False)
+    return spectra
+
+
+@lru_cache(maxsize=16)
+def lut(t_k: float) -> np.ndarray:
+    """(LUT_N, LUT_N, 3) float32 camera RGB over melanin (rows, 0..MEL_MAX) x haemoglobin (cols)."""
+    return camera_rgb(_lut_spectra(), t_k).astype(np.float32)
 
 
 def lookup(c_mel: np.ndarray, c_hb: np.ndarray, t_k: float) -> np.ndarray:

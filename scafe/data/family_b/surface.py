@@ -67,11 +67,11 @@ class Lattice:
 def elevation(F: np.ndarray, label: str, height: float) -> np.ndarray:
     inside = F > 1.0
     if not inside.any():
-        return np.zeros_like(F)
+        return np.zeros(F.shape, np.float32)
     top = float(np.percentile(F[inside], 90))
     u = np.clip((F - 1.0) / max(top - 1.0, 1e-3), 0, 1)
     shape = np.sin(0.5 * np.pi * u) if label == "hypertrophic" else 1 - (1 - u) ** 3
-    return height * shape
+    return (height * shape).astype(np.float32)
 
 
 def papules(rng: np.random.Generator, lat: Lattice, mask: np.ndarray, signed_mm: np.ndarray,
@@ -102,79 +102,108 @@ def skin_furrows(rng: np.random.Generator, lat: Lattice, texture: float) -> np.n
         period = rng.uniform(0.5, 1.1)
         phase = lat.noise(rng, 1.5) * 2.5
         along = lat.X * np.cos(angle) + lat.Y * np.sin(angle)
-        depth = np.maximum(depth, np.abs(np.sin(np.pi * along / period + phase)) ** 8)
+        wave = np.sin((np.pi / period * along).astype(np.float32) + phase)
+        wave *= wave  # |sin|^8 by squaring three times (float32 keeps 1e-5 rad of phase here)
+        wave *= wave
+        wave *= wave
+        depth = np.maximum(depth, wave)
     pits = np.zeros_like(depth)
     count = int(rng.poisson(0.8 * (lat.n * lat.sp) ** 2))
     pits[rng.integers(0, lat.n, count), rng.integers(0, lat.n, count)] = 1.0
     pits = cv2.GaussianBlur(pits, (0, 0), max(0.07 / lat.sp, 0.5))
     pits = pits / (pits.max() + 1e-9)
-    return (0.008 + 0.02 * texture) * depth + 0.04 * pits
+    return np.float32(0.008 + 0.02 * texture) * depth + np.float32(0.04) * pits
 
 
 def _horizon_shadow(h: np.ndarray, sp: float, az: float, el: float) -> np.ndarray:
     """1 where the light is blocked by the relief (soft), scanning along the light direction."""
+    f32 = np.float32
     n = h.shape[0]
     d = int(np.ceil(n * 1.415))
     c = (n - 1) / 2
-    lx, ly = np.cos(az), np.sin(az)
-    jj, ii = np.mgrid[:d, :d].astype(np.float32) - (d - 1) / 2
-    # rotated frame: column i runs towards the light, row j across it
-    sx = (c + ii * lx - jj * ly).astype(np.float32)
-    sy = (c + ii * ly + jj * lx).astype(np.float32)
-    hr = cv2.remap(h.astype(np.float32), sx, sy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-    drop = sp * np.tan(el) * np.arange(d, dtype=np.float32)
-    g = hr - drop[None, :]
-    ahead = np.maximum.accumulate(g[:, ::-1], axis=1)[:, ::-1]
-    ahead = np.concatenate([ahead[:, 1:], np.full((d, 1), -np.inf, np.float32)], axis=1)
-    occl = np.clip((ahead + drop[None, :] - hr) / 0.15, 0, 1)
+    lx, ly = f32(np.cos(az)), f32(np.sin(az))
+    axis = np.arange(d, dtype=f32) - f32((d - 1) / 2)
+    ii, jj = axis[:, None], axis[None, :]
+    # rotated frame: row i runs towards the light, column j across it (so the running maximum below
+    # goes down the rows, a whole row at a time)
+    sx = f32(c) + ii * lx - jj * ly
+    sy = f32(c) + ii * ly + jj * lx
+    hr = cv2.remap(np.asarray(h, f32), sx, sy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    drop = (f32(sp * np.tan(el)) * np.arange(d, dtype=f32))[:, None]
+    g = hr - drop
+    ahead = np.maximum.accumulate(g[::-1], axis=0)[::-1]
+    ahead = np.concatenate([ahead[1:], np.full((1, d), -np.inf, f32)], axis=0)
+    occl = np.clip((ahead + drop - hr) / f32(0.15), 0, 1)
     # back to the lattice
-    yy, xx = np.mgrid[:n, :n].astype(np.float32) - c
-    ri = (xx * lx + yy * ly + (d - 1) / 2).astype(np.float32)
-    rj = (-xx * ly + yy * lx + (d - 1) / 2).astype(np.float32)
-    return cv2.remap(occl.astype(np.float32), ri, rj, cv2.INTER_LINEAR)
+    back = np.arange(n, dtype=f32) - f32(c)
+    xx, yy = back[None, :], back[:, None]
+    half = f32((d - 1) / 2)
+    along = xx * lx + yy * ly + half
+    across = yy * lx - xx * ly + half
+    return cv2.remap(occl, across, along, cv2.INTER_LINEAR)
 
 
 def shade(h: np.ndarray, sp: float, light_el_deg: float, light_az_deg: float, view: np.ndarray,
           roughness: np.ndarray, spec_weight: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Direct diffuse factor (flat = 1), sky factor and specular radiance on the lattice."""
+    """Direct diffuse factor (flat = 1), sky factor and specular radiance on the lattice (float32).
+
+    Per-pixel work runs on the normal's three components in float32 (an 8-bit photo needs far less
+    than float32's 7 digits); the few per-image constants stay float64.
+    """
+    f32 = np.float32
     el, az = np.radians(light_el_deg), np.radians(light_az_deg)
-    gy, gx = np.gradient(h.astype(np.float64), sp)
-    nrm = np.stack([-gx, -gy, np.ones_like(gx)], -1)
-    nrm /= np.linalg.norm(nrm, axis=-1, keepdims=True)
+    gy, gx = np.gradient(np.asarray(h, f32), f32(sp))
+    inv = 1 / np.sqrt(gx * gx + gy * gy + 1)
+    nx, ny, nz = -gx * inv, -gy * inv, inv
     light = np.array([np.cos(el) * np.cos(az), np.cos(el) * np.sin(az), np.sin(el)])
-    nl = np.clip(nrm @ light, 0, 1)
-    nv = np.clip(nrm @ view, 1e-3, 1)
-    # Oren-Nayar
+    lx, ly, lz = (f32(c) for c in light)
+    vx, vy, vz = (f32(c) for c in view)
+    n_dot_l = nx * lx + ny * ly + nz * lz
+    n_dot_v = nx * vx + ny * vy + nz * vz
+    nl = np.clip(n_dot_l, 0, 1)
+    nv = np.clip(n_dot_v, f32(1e-3), 1)
+    # Oren-Nayar: the angle between the light and view directions projected onto the tangent plane
     s2 = ON_SIGMA**2
     a, b = 1 - 0.5 * s2 / (s2 + 0.33), 0.45 * s2 / (s2 + 0.09)
-    lt = light[None, None, :] - nl[..., None] * nrm
-    vt = view[None, None, :] - nv[..., None] * nrm
-    cos_phi = np.clip((lt * vt).sum(-1) / (np.linalg.norm(lt, axis=-1) * np.linalg.norm(vt, axis=-1) + 1e-9), 0, 1)
-    ti, tr = np.arccos(nl), np.arccos(nv)
-    alpha, beta = np.maximum(ti, tr), np.minimum(ti, tr)
-    on = nl * (a + b * cos_phi * np.sin(alpha) * np.tan(beta))
+    ltx, lty, ltz = lx - nl * nx, ly - nl * ny, lz - nl * nz
+    vtx, vty, vtz = vx - nv * nx, vy - nv * ny, vz - nv * nz
+    lt_vt = ltx * vtx + lty * vty + ltz * vtz
+    lt_len = np.sqrt(ltx * ltx + lty * lty + ltz * ltz)
+    vt_len = np.sqrt(vtx * vtx + vty * vty + vtz * vtz)
+    cos_phi = np.clip(lt_vt / (lt_len * vt_len + f32(1e-9)), 0, 1)
+    # alpha = max(theta_i, theta_r), beta = min(...): arccos falls, so cos(alpha) = min(n.l, n.v) and
+    # cos(beta) = max(n.l, n.v); sin(alpha) tan(beta) then needs no trigonometric call
+    cos_a, cos_b = np.minimum(nl, nv), np.maximum(nl, nv)
+    sin_a_tan_b = np.sqrt((1 - cos_a * cos_a) * (1 - cos_b * cos_b)) / cos_b
+    on = nl * (f32(a) + f32(b) * cos_phi * sin_a_tan_b)
     flat_tr = np.arccos(np.clip(view[2], 1e-3, 1))
     flat_ti = np.pi / 2 - el
     flat = np.sin(el) * (a + b * max(np.cos(az - np.arctan2(view[1], view[0])), 0) * np.sin(max(flat_ti, flat_tr))
                          * np.tan(min(flat_ti, flat_tr)))
-    shadow = _horizon_shadow(h, sp, az, el) if float(h.max()) > 0.03 else np.zeros_like(h)
-    shadow = cv2.GaussianBlur(shadow.astype(np.float32), (0, 0), max(0.15 / sp, 0.6))
-    diffuse = on / max(flat, 1e-3) * (1 - shadow)
-    sky = 0.3 * (1 + nrm[..., 2]) / 2
+    shadow = _horizon_shadow(h, sp, az, el) if float(h.max()) > 0.03 else np.zeros(h.shape, f32)
+    shadow = cv2.GaussianBlur(shadow.astype(f32), (0, 0), max(0.15 / sp, 0.6))
+    lit = 1 - shadow
+    diffuse = on * lit * f32(1 / max(flat, 1e-3))
+    sky = f32(0.15) * (1 + nz)  # 0.3 (1 + n_z) / 2
     # Cook-Torrance
     half = light + view
     half /= np.linalg.norm(half)
-    nh = np.clip(nrm @ half, 1e-3, 1)
+    hx, hy, hz = (f32(c) for c in half)
+    nh = np.clip(nx * hx + ny * hy + nz * hz, f32(1e-3), 1)
     vh = float(np.clip(view @ half, 1e-3, 1))
-    m2 = roughness**2
-    d_beck = np.exp((nh**2 - 1) / (m2 * nh**2)) / (np.pi * m2 * nh**4)
-    fres = 0.028 + (1 - 0.028) * (1 - vh) ** 5
-    geo = np.minimum(1, np.minimum(2 * nh * nv / vh, 2 * nh * nl / vh))
-    spec = spec_weight * d_beck * fres * geo / (4 * nv) * (1 - shadow)
+    m2 = np.asarray(roughness, f32) ** 2
+    weight = np.asarray(spec_weight, f32)
+
+    def beckmann(c: np.ndarray) -> np.ndarray:
+        c2 = c * c
+        return np.exp((c2 - 1) / (m2 * c2)) / (f32(np.pi) * m2 * c2 * c2)
+
+    fres = f32(0.028 + (1 - 0.028) * (1 - vh) ** 5)
+    geo = np.minimum(1, np.minimum(nh * nv, nh * nl) * f32(2 / vh))
+    spec = weight * beckmann(nh) * fres * geo / (4 * nv) * lit
     # the on-camera fill flash (light along the view): its highlight sits where the surface faces
     # the camera (the top of every raised scar), whatever the key light's angle; its diffuse part
     # is n.v, normalised like the key light so that flat skin gets FLASH
-    d_flash = np.exp((nv**2 - 1) / (m2 * nv**2)) / (np.pi * m2 * nv**4)
-    spec = spec + FLASH * spec_weight * d_flash * 0.028 * np.minimum(1, 2 * nv * nv) / (4 * nv)
-    diffuse = diffuse + FLASH * nv / max(float(view[2]), 1e-3)
+    spec = spec + f32(FLASH * 0.028) * weight * beckmann(nv) * np.minimum(1, 2 * nv * nv) / (4 * nv)
+    diffuse = diffuse + f32(FLASH / max(float(view[2]), 1e-3)) * nv
     return diffuse, sky, spec
