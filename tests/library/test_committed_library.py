@@ -38,3 +38,13 @@ def test_manifest_is_consistent() -> None:
 def test_active_entry_verifies(entry) -> None:
     result = verify_entry(LIBRARY, entry)
     assert result.ok, f"{entry.label} failed verification:\n" + "\n".join(result.failures)
+
+
+def test_no_active_entry_is_stale() -> None:
+    """An edit of a criteria file (even a hint) must be followed by ``scafe library refresh`` of the
+    active entries it grades, so that their registration records the criteria they passed."""
+    from scafe.library.verify import library_status
+
+    stale = [f"{row.name}@v{row.version}: {row.detail}" for row in library_status(LIBRARY)
+             if row.status == "active" and row.state != "active"]
+    assert stale == [], "\n".join(stale)
