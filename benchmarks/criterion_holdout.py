@@ -9,7 +9,8 @@ at: two other seeds at 256 px, and one at 512 px (a different resolution: every 
 constant is tested too).
 
 Every set is rendered by each phantom family the renderer offers (``--families``, default all):
-the table and the JSON report, per family and per held-out seed, whether each active entry passes.
+the table and the JSON report, per family and per held-out seed, whether each active entry passes
+(and, for colour/rim items, the reference-skin check's 90th-percentile and worst shift).
 
 Run: ``python benchmarks/criterion_holdout.py [--n 96] [--seeds 101,202] [--size-512-seed 303]
 [--families a,b]``. Prints a table and writes ``benchmarks/results/criterion_holdout.json``. Exit status 0 even when
@@ -21,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import re
 import sys
 import time
 from pathlib import Path
@@ -75,11 +77,16 @@ def main() -> None:
             report = run_criterion_tests(source, item, output_key=output_key, n=n, seed=seed, size=size,
                                          families=(family,))
             worst = report.worst_nuisance or (None, 0.0)
+            check = next((c for c in report.families[family].checks if c.name == "distractors"), None)
+            moved = re.search(r"worst (\d+)%", check.text) if check is not None else None
             row["sets"][label] = {
                 "family": family, "n": n, "seed": seed, "size": size, "passed": bool(report.passed),
                 "rho": report.rho, "worst_nuisance": worst[0], "worst_nuisance_rho": worst[1],
                 "invariance_max_rel_change": report.invariance_max_rel_change,
                 "failures": list(report.failures),
+                # colour/rim items: the reference-skin check (90th-percentile and worst shift / spread)
+                "distractor_q90": None if check is None else check.found,
+                "distractor_worst": None if moved is None else int(moved.group(1)) / 100,
             }
             print(f"  {row['entry']:<28} {label:<14} rho {report.rho if report.rho is not None else float('nan'):+.2f}"
                   f"  {'pass' if report.passed else 'FAIL'}", file=sys.stderr, flush=True)
@@ -105,6 +112,15 @@ def main() -> None:
         print("\nFailures:")
         for text in worst_rows:
             print(f"  {text}")
+    shifted = [(row["entry"], lab, row["sets"][lab]) for row in rows for lab in labels
+               if row["sets"][lab]["distractor_q90"] is not None]
+    if shifted:
+        print("\nReference-skin check (shift of the value with a distractor next to the scar, share of its "
+              "spread: 90th percentile / worst; allowed 10% / 35%)")
+        for entry in dict.fromkeys(e for e, _, _ in shifted):
+            cells = [f"{100 * c['distractor_q90']:.0f}%/{100 * (c['distractor_worst'] or 0):.0f}%".rjust(20)
+                     for e, _, c in shifted if e == entry]
+            print(f"{entry:<28}{'':<28}{'':>6}" + "".join(cells))
     summary = {
         lab: {"passed": sum(r["sets"][lab]["passed"] for r in rows), "entries": len(rows)} for lab in labels
     }

@@ -18,6 +18,16 @@ tenth of the range the item spans across patients) and no shift exceeds :data:`M
 = 0.35 (about one grade of a three- or four-step clinical scale such as VSS vascularity or
 Manchester colour).
 
+Why the worst-case clause is fair, rulers and shadows included: a ruler or a cast shadow starts
+0.3-3 mm beyond the lesion's outermost point in one direction and runs out of the frame, so it
+never surrounds the lesion; skin lit like the scar always remains on its other sides, and that
+is the skin a clinician compares the scar with. Each pair is also compared with the same photo
+without the added distractor, so a large shift can come from either reading: in the one
+held-out case that looked like "a ruler covering most of the ring" (family A, seed 202,
+ph00001), the added ruler covered a corner, and the extractors' reading *without* it was the
+wrong one (the photo's own cream ruler along the bottom edge had been taken for skin, reference
+L* 86 against the skin's 56). The clause caught a real fault; it is kept as it is.
+
 The extractor runs only inside the sandbox (``scafe.criterion_tests._run_all``).
 """
 
