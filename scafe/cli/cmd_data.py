@@ -41,9 +41,9 @@ def phantoms(
     import time
     from collections import Counter
 
-    from scafe.data.phantoms import _check_args, generate_phantoms
+    from scafe.data.phantoms import check_args, generate_phantoms
 
-    _check_args(size, profile, keloid_fraction, family)  # bad arguments fail before the progress bar
+    check_args(size, profile, keloid_fraction, family)  # bad arguments fail before the progress bar
     start = time.perf_counter()
     with progress_bar() as bar:
         task = bar.add_task("rendering phantoms", total=n)

@@ -19,11 +19,12 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from scafe.data.params import CLASS_RANGES
 from scafe.data.phantom_format import (
@@ -55,7 +56,8 @@ def check_family(family: str) -> None:
         raise UsageError(f"Unknown phantom family {family!r}; use one of {', '.join(FAMILIES)}.")
 
 
-def _check_args(size: int, profile: str, keloid_fraction: float, family: str = "a") -> None:
+def check_args(size: int, profile: str, keloid_fraction: float, family: str = "a") -> None:
+    """Raise ``UsageError`` naming the bad value and the fix for any argument of a phantom set."""
     check_family(family)
     check_profile(profile)
     if not MIN_SIZE <= size <= MAX_SIZE:
@@ -68,15 +70,27 @@ def render_phantom(
     index: int, *, seed: int, size: int = 256, profile: str = "default", keloid_fraction: float = 0.5,
     family: str = "a",
 ) -> Phantom:
-    """Render phantom number ``index`` of the set ``seed`` of ``family`` at ``size`` x ``size`` px."""
-    _check_args(size, profile, keloid_fraction, family)
+    """Render phantom number ``index`` of the set ``seed`` of ``family`` at ``size`` x ``size`` px.
+
+    BLAS runs on one thread meanwhile: a phantom's matrices are small, and on a busy machine BLAS
+    threads spend more time waiting for each other than computing (100 family-B phantoms on 2 loaded
+    cores: 45 s with the default threads, 19-27 s with one). The pixels do not depend on the thread
+    count. (OpenCV's pool is left alone: ``cv2.setNumThreads`` in a forked worker whose parent has
+    already run OpenCV hangs.)
+    """
+    check_args(size, profile, keloid_fraction, family)
     if family == "b":
-        from scafe.data.family_b import render_phantom_b
+        from scafe.data.family_b import render_phantom_b as render
+    else:
+        from scafe.data.family_a import render_phantom_a as render
+    with _blas().limit(limits=1, user_api="blas"):
+        return render(index, seed=seed, size=size, profile=profile, keloid_fraction=keloid_fraction)
 
-        return render_phantom_b(index, seed=seed, size=size, profile=profile, keloid_fraction=keloid_fraction)
-    from scafe.data.family_a import render_phantom_a
 
-    return render_phantom_a(index, seed=seed, size=size, profile=profile, keloid_fraction=keloid_fraction)
+@lru_cache(maxsize=1)
+def _blas() -> ThreadpoolController:
+    """One controller per process (building it scans the loaded libraries)."""
+    return ThreadpoolController()
 
 
 #: zlib level of the written PNGs. Level 1 encodes a 256 px phantom in ~5 ms instead of ~18 ms at
@@ -91,18 +105,6 @@ def _save_png(path: Path, array: np.ndarray) -> None:
 
 def _fmt(value: float) -> str:
     return repr(float(round(value, 6)))
-
-
-def _single_threaded() -> None:
-    """Worker initialiser: one BLAS thread per worker process.
-
-    The workers already use every core; a phantom's matrices are small, and BLAS threads on top of
-    the workers only wait for each other on a busy machine (100 family-B phantoms on 2 loaded cores:
-    45 s with the default threads, 19-27 s with one). The thread count does not change the pixels,
-    so the output stays byte-identical. (OpenCV's pool is left alone: ``cv2.setNumThreads`` in a
-    forked child of a parent whose pool has run hangs.)
-    """
-    threadpool_limits(limits=1, user_api="blas")
 
 
 def _write_one(args: tuple[Path, int, int, int, str, float, str]) -> dict[str, str]:
@@ -152,7 +154,7 @@ def generate_phantoms(
     -------
     Path of ``out/manifest.csv`` (rows in index order, whatever the completion order).
     """
-    _check_args(size, profile, keloid_fraction, family)
+    check_args(size, profile, keloid_fraction, family)
     if n < 1:
         raise UsageError(f"n={n} phantoms requested; ask for at least 1.")
     out = Path(out)
@@ -162,13 +164,12 @@ def generate_phantoms(
     workers = max(1, min(workers or os.cpu_count() or 1, n))
     rows: list[dict[str, str]] = []
     if workers == 1:
-        with threadpool_limits(limits=1, user_api="blas"):
-            for done, job in enumerate(jobs, 1):
-                rows.append(_write_one(job))
-                if progress:
-                    progress(done, n)
+        for done, job in enumerate(jobs, 1):
+            rows.append(_write_one(job))
+            if progress:
+                progress(done, n)
     else:
-        with ProcessPoolExecutor(max_workers=workers, initializer=_single_threaded) as pool:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
             chunk = max(1, min(16, n // (workers * 4)))
             for done, row in enumerate(pool.map(_write_one, jobs, chunksize=chunk), 1):
                 rows.append(row)
@@ -216,7 +217,7 @@ def cached_phantom_set(
     """
     from scafe.paths import cache_dir
 
-    _check_args(size, profile, keloid_fraction, family)
+    check_args(size, profile, keloid_fraction, family)
     root = cache_dir() / "phantoms"
     final = root / cache_key(n, seed, size, profile, keloid_fraction, family)
     if (final / "manifest.csv").is_file():

@@ -14,11 +14,8 @@ phantom as an unlabelled nuisance; B's skin instead comes from its own physical 
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import cv2
 import numpy as np
-from threadpoolctl import ThreadpoolController
 
 from scafe.data.family_b import camera, extras, shape, spectral, surface
 from scafe.data.family_b.scene import sample_lesion, sample_scene
@@ -53,20 +50,10 @@ def _vessels(rng: np.random.Generator, lat: surface.Lattice, mask: np.ndarray, d
     return canvas.astype(np.float32) / 255 * mask
 
 
-@lru_cache(maxsize=1)
-def _blas() -> ThreadpoolController:
-    return ThreadpoolController()
-
-
 def render_phantom_b(index: int, *, seed: int, size: int, profile: str, keloid_fraction: float) -> Phantom:
-    """Render phantom ``index`` of set ``seed`` (arguments already checked by the caller).
-
-    BLAS runs on one thread meanwhile: the metaball fields are small matrix products, and on a busy
-    machine BLAS threads spend more time waiting for each other than computing (2.6x the CPU per
-    phantom, measured). The pixels do not depend on the thread count.
-    """
-    with _blas().limit(limits=1, user_api="blas"):
-        return _render(index, seed=seed, size=size, profile=profile, keloid_fraction=keloid_fraction)
+    """Render phantom ``index`` of set ``seed`` (arguments already checked by the caller, which also
+    keeps BLAS on one thread: ``scafe.data.phantoms.render_phantom``)."""
+    return _render(index, seed=seed, size=size, profile=profile, keloid_fraction=keloid_fraction)
 
 
 def _render(index: int, *, seed: int, size: int, profile: str, keloid_fraction: float) -> Phantom:
