@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import hashlib
 import inspect
+import io
 import time
 from dataclasses import dataclass
 from functools import lru_cache
@@ -52,6 +53,7 @@ from scipy import stats
 
 from scafe.errors import ScafeError
 from scafe.extraction.table import column_name, split_column
+from scafe.library.store import atomic_write
 from scafe.paths import cache_dir
 
 TRAIN_SEED = 2026_1122  # differs from scafe.criterion_tests.VALIDATION_SEED on purpose
@@ -134,10 +136,10 @@ def training_set(settings: UsefulnessSettings) -> TrainingSet:
     masks = [np.ascontiguousarray(p.mask, dtype=bool) for p in phantoms]
     y = np.array([1 if p.label == "keloid" else 0 for p in phantoms])
     latents = pd.DataFrame([p.latents for p in phantoms], index=pd.Index(ids, name="id")).astype(float)
-    tmp = path.with_suffix(".tmp.npz")
-    np.savez_compressed(tmp, ids=np.array(ids), images=np.stack(images), masks=np.stack(masks), y=y,
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, ids=np.array(ids), images=np.stack(images), masks=np.stack(masks), y=y,
                         latents=latents.to_numpy(), latent_names=np.array(list(latents.columns)))
-    tmp.replace(path)
+    atomic_write(path, buffer.getvalue())  # items evaluated in parallel may render the same set at once
     return TrainingSet(ids, images, masks, y, latents)
 
 
@@ -178,10 +180,7 @@ def active_features(library: Any, settings: UsefulnessSettings) -> pd.DataFrame:
         frame = frame[[c for c in entry.outputs if c in frame.columns]]
         frames.append(frame.rename(columns={k: column_name(entry.name, k) for k in frame.columns}))
     table = pd.concat(frames, axis=1)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp.csv")
-    table.to_csv(tmp)
-    tmp.replace(path)
+    atomic_write(path, table.to_csv().encode("utf-8"))
     return table
 
 
